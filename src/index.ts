@@ -1,0 +1,31 @@
+/**
+ * Sluice: event pipelines on Redis Streams.
+ *
+ * ```ts
+ * import { connect } from 'sluice';
+ * const sluice = await connect();
+ * const orders = sluice.stream('events:orders', { retention: { maxLen: 10_000 } });
+ * await orders.publish({ order_id: '12345', customer_id: '67890', amount: '99.99', status: 'pending' });
+ * ```
+ */
+export { connect, Sluice, type ConnectOptions } from './sluice.js';
+export { Stream, type JsonStream, type StreamOptions, type PublishOptions, type RangeOptions } from './stream/stream.js';
+export type { ReadOptions, ReadFrom } from './stream/reader.js';
+export type { StreamInfo, GroupInfo, ConsumerInfo } from './stream/stream-info.js';
+export type { RetentionPolicy } from './stream/xadd-args.js';
+export type { PublisherOptions } from './stream/publisher.js';
+export type { EventEnvelope, EventMeta, FieldsEvent, FieldsInput, FieldValue, JsonEvent, PublishMeta } from './stream/event.js';
+export type { CodecName } from './stream/codec.js';
+export type { StandardSchemaV1 } from './stream/schema.js';
+export { compareIds, idTime, isStreamId } from './stream/stream-id.js';
+export { parseDuration, parseTime } from './stream/time.js';
+export type { Capabilities } from './redis/capabilities.js';
+export { auditServer, type AuditFinding } from './redis/server-audit.js';
+export {
+  managedRedisStatus,
+  startManagedRedis,
+  stopManagedRedis,
+  type ManagedRedisOptions,
+  type ManagedRedisStatus,
+} from './redis/managed-server.js';
+export * from './errors.js';

@@ -1,0 +1,129 @@
+import { ClosedError, InvalidOptionError } from './errors.js';
+import { detectCapabilities, type Capabilities } from './redis/capabilities.js';
+import { RedisConnection } from './redis/connection.js';
+import { startManagedRedis, type ManagedRedisOptions } from './redis/managed-server.js';
+import type { FieldsEvent, FieldsInput, JsonEvent } from './stream/event.js';
+import { checkPublisherOptions, Publisher, type PublisherOptions } from './stream/publisher.js';
+import { Stream, type StreamOptions } from './stream/stream.js';
+import { parseDuration } from './stream/time.js';
+
+export interface ConnectOptions {
+  /**
+   * `redis://[user:password@]host:port[/db]`, or `rediss://…` for TLS.
+   * @default process.env.REDIS_URL, else the managed local redis-server (started if needed)
+   */
+  url?: string;
+  /**
+   * Deadline of one operation, including retries while Redis is unreachable; then the operation
+   * fails with `NotConnectedError` or `TimeoutError` instead of hanging.
+   * @default '10s'
+   */
+  commandTimeout?: number | string;
+  /**
+   * How long the first connection may take.
+   * @default '5s'
+   */
+  connectTimeout?: number | string;
+  /** Batching and buffer bounds of the shared publisher. */
+  publisher?: PublisherOptions;
+  /** Where the managed local redis-server lives, when no URL is given. */
+  managed?: ManagedRedisOptions;
+}
+
+/** A connection to Redis and the streams on it. Create with `connect()`, end with `close()`. */
+export class Sluice {
+  readonly #conn: RedisConnection;
+  readonly #publisher: Publisher;
+  #capabilities: Promise<Capabilities> | undefined;
+  #closed = false;
+
+  /** @internal use `connect()` */
+  constructor(conn: RedisConnection, publisher: Publisher) {
+    this.#conn = conn;
+    this.#publisher = publisher;
+  }
+
+  /** The Redis URL in use (the managed server's when none was given). */
+  get url(): string {
+    return this.#conn.url;
+  }
+
+  /** The underlying connection, for commands Sluice has no method for. */
+  get connection(): RedisConnection {
+    return this.#conn;
+  }
+
+  /** A stream by name. Cheap: no I/O happens until it is used. */
+  stream(name: string, options?: StreamOptions & { codec?: 'fields' }): Stream<FieldsInput, FieldsEvent>;
+  stream<T = unknown>(name: string, options: StreamOptions & { codec: 'json' }): Stream<T, JsonEvent<T>>;
+  stream<I, E>(name: string, options?: StreamOptions): Stream<I, E>;
+  stream(name: string, options: StreamOptions = {}): Stream<unknown, unknown> {
+    if (this.#closed) throw new ClosedError('This Sluice connection');
+    return new Stream(this.#streamContext(), name, options);
+  }
+
+  /** Names of the streams on the server (SCAN … TYPE stream), sorted. */
+  async streams(match = '*'): Promise<string[]> {
+    const names = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.#conn.command<[string, string[]]>(['SCAN', cursor, 'MATCH', match, 'COUNT', '1000', 'TYPE', 'stream']);
+      cursor = next;
+      for (const key of keys) names.add(key);
+    } while (cursor !== '0');
+    return [...names].sort();
+  }
+
+  /** What the server supports natively (detected once, by command presence). */
+  capabilities(): Promise<Capabilities> {
+    this.#capabilities ??= detectCapabilities(this.#conn).catch((error: unknown) => {
+      this.#capabilities = undefined;
+      throw error;
+    });
+    return this.#capabilities;
+  }
+
+  /** Waits for every event published so far to be confirmed or failed. */
+  flush(): Promise<void> {
+    return this.#publisher.drain();
+  }
+
+  /** Flushes pending publishes, then closes the connection. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#publisher.close();
+    await this.#conn.close();
+  }
+
+  #streamContext() {
+    return { conn: this.#conn, publisher: this.#publisher };
+  }
+}
+
+/**
+ * Connects to Redis: `options.url`, else `REDIS_URL`, else the managed local redis-server
+ * (started on first use under `.sluice/redis`, reused afterwards).
+ */
+export async function connect(options: ConnectOptions = {}): Promise<Sluice> {
+  if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', options, 'an object');
+  const commandTimeoutMs = parseDuration(options.commandTimeout ?? 10_000, 'commandTimeout');
+  const connectTimeoutMs = parseDuration(options.connectTimeout ?? 5_000, 'connectTimeout');
+  const url = options.url ?? process.env.REDIS_URL ?? (await startManagedRedis(options.managed)).url;
+  checkUrl(url);
+  checkPublisherOptions(options.publisher);
+  const conn = await RedisConnection.open({ url, commandTimeoutMs, connectTimeoutMs });
+  return new Sluice(conn, new Publisher(conn, commandTimeoutMs, options.publisher));
+}
+
+function checkUrl(url: unknown): void {
+  const expected = 'a Redis URL like redis://127.0.0.1:6379, redis://user:password@host:6379/0 or rediss://host:6380 (TLS)';
+  if (typeof url !== 'string') throw new InvalidOptionError('url', url, expected);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new InvalidOptionError('url', url, expected);
+  }
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') throw new InvalidOptionError('url', url, expected);
+}

@@ -1,0 +1,28 @@
+import { InvalidStreamNameError } from '../errors.js';
+
+const MAX_NAME_LENGTH = 512;
+
+/**
+ * Checks a stream name. Names become Redis keys as they are (`events:orders`), and helper keys
+ * use the name as a cluster hash tag (`{events:orders}:dlq`), so braces would break the layout.
+ */
+export function assertStreamName(name: unknown): string {
+  if (typeof name !== 'string') throw new InvalidStreamNameError(name, 'expected a string');
+  if (name.length === 0) throw new InvalidStreamNameError(name, 'expected a non-empty name like events:orders');
+  if (name.length > MAX_NAME_LENGTH) {
+    throw new InvalidStreamNameError(name, `expected at most ${MAX_NAME_LENGTH} characters, got ${name.length}`);
+  }
+  // eslint-disable-next-line no-control-regex
+  if (/[\s\u0000-\u001f\u007f]/.test(name)) {
+    throw new InvalidStreamNameError(name, 'expected no spaces or control characters (use `:` or `.` as separators)');
+  }
+  if (/[{}]/.test(name)) {
+    throw new InvalidStreamNameError(name, 'expected no `{` or `}`: Sluice uses the name as the hash tag of its helper keys');
+  }
+  return name;
+}
+
+/** A helper key of a stream, in the stream's cluster slot: `{events:orders}:dlq`. */
+export function helperKey(stream: string, suffix: string): string {
+  return `{${stream}}:${suffix}`;
+}

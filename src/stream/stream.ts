@@ -1,0 +1,179 @@
+import { InvalidOptionError } from '../errors.js';
+import type { RedisConnection } from '../redis/connection.js';
+import { codecByName, encodeMeta, type Codec, type CodecName } from './codec.js';
+import { decodeEntry, type EntryDecoder, type RawEntry } from './entries.js';
+import type { FieldsEvent, FieldsInput, JsonEvent, PublishMeta } from './event.js';
+import type { BatchTrim, Publisher } from './publisher.js';
+import { readEvents, type ReadOptions } from './reader.js';
+import { assertSchema, validate, type StandardSchemaV1 } from './schema.js';
+import { readStreamInfo, type StreamInfo } from './stream-info.js';
+import { rangeBound } from './stream-id.js';
+import { assertStreamName } from './stream-name.js';
+import { parseRetention, trimAfterBatchArgs, trimCommands, xaddHead, type Retention, type RetentionPolicy } from './xadd-args.js';
+
+export interface StreamOptions {
+  /**
+   * How events are stored: `'fields'` (flat string fields, as redis-cli writes them) or
+   * `'json'` (one `data` field holding JSON).
+   * @default 'fields'
+   */
+  codec?: CodecName;
+  /**
+   * A Standard Schema (zod, valibot, arktype…) checked at publish (the input) and at read (the
+   * decoded payload; its output, coercions included, becomes `fields` / `data`).
+   */
+  schema?: StandardSchemaV1;
+  /**
+   * Retention applied on write: `maxLen` on every XADD, `maxAge` once per published batch.
+   * @example { maxLen: 10_000 }
+   */
+  retention?: RetentionPolicy;
+}
+
+/** Per-publish options. */
+export type PublishOptions = PublishMeta;
+
+export interface RangeOptions {
+  /** First event: an ID, epoch ms, a Date or an ISO time. @default '-' (the oldest) */
+  from?: string | number | Date;
+  /** Last event, inclusive: an ID, epoch ms, a Date or an ISO time. @default '+' (the newest) */
+  to?: string | number | Date;
+  /** At most this many events. @default all of them */
+  count?: number;
+  /** Newest first (XREVRANGE). @default false */
+  reverse?: boolean;
+}
+
+/** What `Stream` needs from the connection it belongs to. */
+export interface StreamContext {
+  conn: RedisConnection;
+  publisher: Publisher;
+}
+
+const RANGE_PAGE = 1000;
+
+/**
+ * A named Redis stream: publish, read (tail or replay), range, info and trim.
+ * `E` is the event type read back; `I` what `publish` accepts.
+ */
+export class Stream<I = FieldsInput, E = FieldsEvent> {
+  readonly name: string;
+  readonly codec: Codec;
+  readonly retention: Retention | undefined;
+  readonly #ctx: StreamContext;
+  readonly #schema: StandardSchemaV1 | undefined;
+  readonly #decoder: EntryDecoder;
+  readonly #head: string[];
+  readonly #batchTrim: BatchTrim | undefined;
+
+  constructor(ctx: StreamContext, name: string, options: StreamOptions = {}) {
+    if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', options, 'an object');
+    this.name = assertStreamName(name);
+    this.codec = codecByName(options.codec);
+    this.#schema = assertSchema(options.schema);
+    this.retention = parseRetention(options.retention);
+    this.#ctx = ctx;
+    this.#decoder = { stream: name, codec: this.codec, schema: this.#schema };
+    this.#head = xaddHead(name, this.retention);
+    const retention = this.retention;
+    this.#batchTrim = retention?.maxAgeMs === undefined ? undefined : { key: name, args: (now) => trimAfterBatchArgs(name, retention, now) };
+  }
+
+  /**
+   * Appends one event (XADD with an auto ID) and resolves to its ID. Concurrent calls are sent
+   * together as pipelined batches. Rejects with `InvalidFieldError` / `SchemaValidationError`
+   * before anything is sent, and with `TimeoutError` / `NotConnectedError` when Redis could not
+   * take it within the timeout (retries through short outages are built in).
+   */
+  publish(event: I, options?: PublishOptions): Promise<string> {
+    try {
+      if (this.#schema) {
+        const checked = validate(this.#schema, event);
+        if (checked instanceof Promise) return checked.then((value) => this.#send(value, options));
+        return this.#send(checked, options);
+      }
+      return this.#send(event, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Appends many events, in order, and resolves to their IDs. Every event is checked before any
+   * is sent, so a bad one rejects the call without writing the others.
+   */
+  async publishMany(events: readonly I[], options?: PublishOptions): Promise<string[]> {
+    if (!Array.isArray(events)) throw new InvalidOptionError('events', events, 'an array of events');
+    const payloads = this.#schema ? await Promise.all(events.map((e) => validate(this.#schema as StandardSchemaV1, e))) : events;
+    const commands = payloads.map((payload) => this.#encode(payload, options));
+    return Promise.all(commands.map((args) => this.#ctx.publisher.send(args, this.#batchTrim)));
+  }
+
+  /**
+   * Reads events in ID order (XREAD): `for await (const event of stream.read({ from: '0' }))`.
+   * With `block`, it follows the stream until `break` or the signal; without, it ends once
+   * caught up. See `ReadOptions`.
+   */
+  read(options: ReadOptions = {}): AsyncGenerator<E, void, undefined> {
+    return readEvents<E>({ conn: this.#ctx.conn, decoder: this.#decoder }, options);
+  }
+
+  /** Events between two IDs or times, inclusive (XRANGE / XREVRANGE). */
+  async range(options: RangeOptions = {}): Promise<E[]> {
+    const reverse = options.reverse ?? false;
+    let low = rangeBound(options.from, 'start', 'from');
+    let high = rangeBound(options.to, 'end', 'to');
+    const limit = options.count;
+    if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1)) throw new InvalidOptionError('count', limit, 'a whole number ≥ 1');
+    const events: E[] = [];
+    for (;;) {
+      const page = Math.min(RANGE_PAGE, limit === undefined ? RANGE_PAGE : limit - events.length);
+      const command = reverse ? ['XREVRANGE', this.name, high, low, 'COUNT', String(page)] : ['XRANGE', this.name, low, high, 'COUNT', String(page)];
+      const entries = await this.#ctx.conn.command<RawEntry[]>(command);
+      for (const entry of entries) {
+        const decoded = decodeEntry<E>(this.#decoder, entry);
+        events.push(decoded instanceof Promise ? await decoded : decoded);
+      }
+      if (entries.length < page || (limit !== undefined && events.length >= limit)) return events;
+      // Pages continue after the last entry: `(` makes the bound exclusive (Redis 6.2+).
+      const lastId = (entries[entries.length - 1] as RawEntry)[0];
+      if (reverse) high = `(${lastId}`;
+      else low = `(${lastId}`;
+    }
+  }
+
+  /** Length, first and last entries, memory, and each group with its consumers, pending and lag. */
+  info(): Promise<StreamInfo> {
+    return readStreamInfo(this.#ctx.conn, this.name);
+  }
+
+  /**
+   * Applies a retention policy now (XTRIM) and resolves to the number of entries removed.
+   * Without an argument, applies the stream's own `retention`.
+   */
+  async trim(policy?: RetentionPolicy): Promise<number> {
+    const retention = policy === undefined ? this.retention : parseRetention(policy, 'policy');
+    if (!retention) throw new InvalidOptionError('policy', policy, 'a policy like { maxLen: 10000 } (the stream has no retention of its own)');
+    const results = await this.#ctx.conn.pipeline(trimCommands(this.name, retention, Date.now()));
+    let removed = 0;
+    for (const result of results) {
+      if (result instanceof Error) throw result;
+      removed += Number(result);
+    }
+    return removed;
+  }
+
+  #send(payload: unknown, options: PublishOptions | undefined): Promise<string> {
+    return this.#ctx.publisher.send(this.#encode(payload, options), this.#batchTrim);
+  }
+
+  #encode(payload: unknown, options: PublishOptions | undefined): string[] {
+    const args = this.#head.slice();
+    this.codec.encode(payload, args);
+    if (options) encodeMeta(options, args);
+    return args;
+  }
+}
+
+/** A stream of the json codec, typed by its payload. */
+export type JsonStream<T> = Stream<T, JsonEvent<T>>;
