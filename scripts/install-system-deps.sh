@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the system packages Sluice needs (Debian/Ubuntu) when they are missing.
+# As root it installs them with apt-get; otherwise it says exactly what to install.
+set -euo pipefail
+
+missing=()
+command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
+command -v redis-cli >/dev/null 2>&1 || [ -x /usr/bin/redis-cli ] || missing+=(redis-tools)
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "Sluice needs these Debian/Ubuntu packages: ${missing[*]}" >&2
+  echo "Install them with: sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "Sluice needs: ${missing[*]} (redis-server 7.0 or newer); install them with your system's package manager" >&2
+  exit 1
+fi
+echo "Installing ${missing[*]} with apt-get…" >&2
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Debian's package may start a system redis on 6379; Sluice's tests and its managed server use
+# their own ports, so it is left as it is.
