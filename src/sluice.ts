@@ -57,7 +57,7 @@ export class Sluice {
   stream(name: string, options?: StreamOptions & { codec?: 'fields' }): Stream<FieldsInput, FieldsEvent>;
   stream<T = unknown>(name: string, options: StreamOptions & { codec: 'json' }): Stream<T, JsonEvent<T>>;
   stream<I, E>(name: string, options?: StreamOptions): Stream<I, E>;
-  stream(name: string, options: StreamOptions = {}): Stream<unknown, unknown> {
+  stream<I, E>(name: string, options: StreamOptions = {}): Stream<I, E> {
     if (this.#closed) throw new ClosedError('This Sluice connection');
     return new Stream(this.#streamContext(), name, options);
   }

@@ -1,14 +1,17 @@
+import { DeadLetterQueue } from '../consumer/dead-letter-queue.js';
+import type { ConsumerOptions } from '../consumer/options.js';
+import { Worker, type Handler } from '../consumer/worker.js';
 import { InvalidOptionError } from '../errors.js';
 import type { RedisConnection } from '../redis/connection.js';
 import { codecByName, encodeMeta, type Codec, type CodecName } from './codec.js';
 import { decodeEntry, type EntryDecoder, type RawEntry } from './entries.js';
-import type { FieldsEvent, FieldsInput, JsonEvent, PublishMeta } from './event.js';
+import type { EventEnvelope, FieldsEvent, FieldsInput, JsonEvent, PublishMeta } from './event.js';
 import type { BatchTrim, Publisher } from './publisher.js';
 import { readEvents, type ReadOptions } from './reader.js';
 import { assertSchema, validate, type StandardSchemaV1 } from './schema.js';
 import { readStreamInfo, type StreamInfo } from './stream-info.js';
 import { rangeBound } from './stream-id.js';
-import { assertStreamName } from './stream-name.js';
+import { assertStreamName, helperKey } from './stream-name.js';
 import { parseRetention, trimAfterBatchArgs, trimCommands, xaddHead, type Retention, type RetentionPolicy } from './xadd-args.js';
 
 export interface StreamOptions {
@@ -140,6 +143,24 @@ export class Stream<I = FieldsInput, E = FieldsEvent> {
       if (reverse) high = `(${lastId}`;
       else low = `(${lastId}`;
     }
+  }
+
+  /**
+   * Starts a consumer-group worker that runs `handler` for every event of the group: resolve →
+   * acknowledged; throw → retried with backoff; after `maxDeliveries` → dead-lettered. The worker
+   * starts at once; `await worker.ready` to know the group exists, `await worker.close()` to stop.
+   */
+  consume(options: ConsumerOptions<E>, handler: Handler<E>): Worker<E & EventEnvelope> {
+    return new Worker<E & EventEnvelope>(
+      { conn: this.#ctx.conn, decoder: this.#decoder },
+      options as ConsumerOptions<E & EventEnvelope>,
+      handler as Handler<E & EventEnvelope>,
+    );
+  }
+
+  /** The dead-letter stream of this stream (`{<name>}:dlq`, or another key). */
+  deadLetters(key?: string): DeadLetterQueue {
+    return new DeadLetterQueue(this.#ctx.conn, this.name, key ?? helperKey(this.name, 'dlq'));
   }
 
   /** Length, first and last entries, memory, and each group with its consumers, pending and lag. */
