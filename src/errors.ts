@@ -131,6 +131,8 @@ export function show(value: unknown): string {
   if (typeof value === 'string') text = `\`${value}\``;
   else if (value instanceof Date) text = Number.isNaN(value.getTime()) ? 'an invalid Date' : value.toISOString();
   else if (typeof value === 'bigint') text = `${value}n`;
+  // JSON.stringify would show NaN and ±Infinity as `null`.
+  else if (typeof value === 'number') text = String(value);
   else if (value === undefined) text = 'undefined';
   else {
     try {

@@ -44,8 +44,11 @@ export interface ConsumerOptions<E = EventEnvelope> {
    * @default 5
    */
   maxDeliveries?: number;
-  /** Delay before a failed entry is retried. @default { initial: 100, max: 10_000, factor: 2, jitter: 0.2 } */
-  backoff?: BackoffOptions;
+  /**
+   * Delay before a failed entry is retried; a number is the initial delay in ms.
+   * @default { initial: 100, max: 10_000, factor: 2, jitter: 0.2 }
+   */
+  backoff?: BackoffOptions | number;
   /**
    * Entries pending on another consumer for this long are reclaimed (its process is presumed
    * dead). Entries this worker holds are kept fresh meanwhile, so a slow handler is not reclaimed.

@@ -7,7 +7,7 @@ import { pairs } from '../stream/stream-info.js';
 import { Acker } from './acker.js';
 import { backoffDelay } from './backoff.js';
 import { deadLetterEntry } from './dead-letter.js';
-import { ensureGroup, isNoGroup } from './group.js';
+import { ensureGroup, isGroupLost, isNoGroup } from './group.js';
 import { removeIdleConsumers } from './idle-consumers.js';
 import { KeyLanes } from './key-lanes.js';
 import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from './options.js';
@@ -81,7 +81,7 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
   readonly #lanes = new KeyLanes();
   readonly #target: ReclaimTarget;
   /** Entries held (running, awaiting retry, or queued behind their key), by ID. */
-  readonly #held = new Map<string, { controller?: AbortController }>();
+  readonly #held = new Map<string, { abort?: (reason: unknown) => void }>();
   readonly #tasks = new Set<Promise<void>>();
   #fetchConn: RedisConnection | undefined;
   #capacityWaiter: (() => void) | undefined;
@@ -188,6 +188,14 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
     while (!this.#closing) {
       await this.#waitForCapacity();
       if (this.#closing) break;
+      if (this.#reclaimDue) {
+        // Reclaimed here, between reads, not from the maintenance timer: a read is sized for the
+        // capacity free when it starts, so entries claimed while it waits would push the worker
+        // past `concurrency` once it returns.
+        this.#reclaimDue = false;
+        await this.#reclaimSafely();
+        continue;
+      }
       const count = Math.min(this.options.batchSize, this.options.concurrency - this.#held.size);
       let reply: unknown;
       try {
@@ -203,14 +211,26 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
       }
       const entries = entriesOfXread(reply);
       this.#caughtUp = entries.length < count;
+      if (entries.length > 0 && this.#paused) await this.#holdWhilePaused(entries);
       for (const entry of entries) this.#dispatch(entry, 1);
       if (entries.length === 0 && this.#held.size === 0 && this.#events.has('idle')) await this.#checkIdle();
     }
   }
 
+  /**
+   * A read already waiting when pause() was called can still return entries. They are pending on
+   * this consumer now: hold them (counted in flight, kept fresh by the heartbeat) and run them
+   * on resume(), so that no handler starts while paused. On close they are left pending.
+   */
+  async #holdWhilePaused(entries: RawEntry[]): Promise<void> {
+    for (const [id] of entries) this.#held.set(id, {});
+    while (this.#paused && !this.#closing) await new Promise<void>((resolve) => (this.#capacityWaiter = resolve));
+    for (const [id] of entries) this.#held.delete(id);
+  }
+
   /** After a failed XREADGROUP: re-create a lost group, or wait out an outage. */
   async #recover(conn: RedisConnection, error: unknown): Promise<void> {
-    if (isNoGroup(error)) {
+    if (isGroupLost(error)) {
       // The stream or group was deleted (DEL, FLUSHALL, a restart without persistence).
       // Start again from the beginning of whatever the stream now holds.
       this.#report(error, `group ${this.options.group} was lost; re-creating it`);
@@ -234,11 +254,15 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
 
   /** Entries this consumer held before a restart (a stable `consumer` name) are delivered again. */
   async #recoverOwnPending(): Promise<void> {
+    // One pass through the PEL, in ID order. Starting again from `-` each round would find the
+    // entries just dispatched (still pending until their acks are flushed) and deliver them twice,
+    // or only those still running, leaving the rest to wait for claimIdle.
+    let start = '-';
     try {
       for (;;) {
-        const free = this.options.concurrency - this.#held.size;
-        const ids = (await ownPending(this.#conn, this.#target, Math.max(free, 1))).filter((id) => !this.#held.has(id));
+        const ids = await ownPending(this.#conn, this.#target, start, Math.max(this.options.concurrency, 1));
         if (ids.length === 0 || this.#closing) return;
+        start = `(${ids[ids.length - 1] as string}`;
         for (const id of ids) {
           await this.#waitForCapacity();
           if (this.#closing) return;
@@ -293,6 +317,14 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
 
   /** Runs the handler until it succeeds, the entry is dead-lettered, or the worker closes. */
   async #process(event: E, firstDelivery: number): Promise<void> {
+    if (firstDelivery > this.options.maxDeliveries) {
+      // Reclaimed with its deliveries used up, none of them ended in an ack or a failure: the
+      // consumers that took it stopped mid-handler (crashed, killed). It may be what crashes them,
+      // so it is not run again; otherwise it would be reclaimed and crash workers forever.
+      const error = `delivered ${firstDelivery} times without a result: its consumers stopped while handling it`;
+      await this.#deadLetter(event.id, 'max-deliveries', error, firstDelivery);
+      return;
+    }
     let deliveryCount = firstDelivery;
     let current = event;
     for (;;) {
@@ -354,15 +386,19 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
     const held = this.#held.get(event.id);
     let deadLettered = false;
     let timer: NodeJS.Timeout | undefined;
+    // One controller per attempt, made on first use (most handlers never look at the signal).
+    // Aborting makes it too: a handler that first reads ctx.signal after its timeout or after
+    // close() gave up on it must see it aborted, not a fresh signal.
+    let controller: AbortController | undefined;
+    const control = () => (controller ??= new AbortController());
+    const abort = (reason: unknown) => control().abort(reason);
+    if (held) held.abort = abort;
     const ctx: HandlerContext = {
       deliveryCount,
       group: this.options.group,
       consumer: this.options.consumer,
       get signal() {
-        // Created on first use: most handlers never look at it.
-        if (!held) return AbortSignal.abort();
-        held.controller ??= new AbortController();
-        return held.controller.signal;
+        return control().signal;
       },
       deadLetter: async (reason: string) => {
         deadLettered = true;
@@ -379,7 +415,7 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
             result,
             new Promise<never>((_, reject) => {
               timer = setTimeout(() => {
-                held?.controller?.abort(new TimeoutError(`The handler took longer than ${timeoutMs} ms`));
+                abort(new TimeoutError(`The handler took longer than ${timeoutMs} ms`));
                 reject(new TimeoutError(`The handler took longer than handlerTimeout (${timeoutMs} ms)`));
               }, timeoutMs);
             }),
@@ -391,7 +427,7 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
       return deadLettered ? DEAD_LETTERED : { kind: 'failed', error };
     } finally {
       if (timer) clearTimeout(timer);
-      if (held) held.controller = undefined;
+      if (held?.abort === abort) held.abort = undefined;
     }
   }
 
@@ -426,7 +462,7 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
     this.#maintaining = true;
     try {
       if (this.#held.size > 0) await touchEntries(this.#conn, this.#target, [...this.#held.keys()]);
-      await this.#reclaim();
+      this.#reclaimDue = true;
       if (this.options.removeIdleConsumersMs > 0) {
         await removeIdleConsumers(this.#conn, this.stream, this.options.group, this.options.removeIdleConsumersMs, this.options.consumer);
       }
@@ -438,6 +474,16 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
   }
 
   #maintaining = false;
+  /** Set by the maintenance timer; the fetch loop reclaims before its next read. */
+  #reclaimDue = false;
+
+  async #reclaimSafely(): Promise<void> {
+    try {
+      await this.#reclaim();
+    } catch (error) {
+      if (!this.#closing && !isNoGroup(error)) this.#report(error, 'reclaiming idle entries');
+    }
+  }
   /** The last XREADGROUP returned fewer entries than asked: nothing more is waiting right now. */
   #caughtUp = false;
 
@@ -474,8 +520,14 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
     }
   }
 
+  /**
+   * Waits until a worthwhile batch fits: at least half a batch (or half of `concurrency`) free.
+   * Fetching the moment one slot frees would mean XREADGROUP COUNT 1 round trips under load.
+   */
   async #waitForCapacity(): Promise<void> {
-    while (!this.#closing && (this.#paused || this.#held.size >= this.options.concurrency)) {
+    const batch = Math.min(this.options.batchSize, this.options.concurrency);
+    const limit = this.options.concurrency - Math.max(1, Math.floor(batch / 2)) + 1;
+    while (!this.#closing && (this.#paused || this.#held.size >= limit)) {
       await new Promise<void>((resolve) => (this.#capacityWaiter = resolve));
     }
   }
@@ -501,6 +553,13 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
   }
 
   #report(error: unknown, context: string): void {
+    if (this.#conn.closed) {
+      // The connection this worker was given was closed (sluice.close()): nothing can be acked
+      // or reclaimed any more. Stop, rather than keep a blocking read and a timer alive forever,
+      // reporting the same error on every pass.
+      void this.close({ timeout: 0 });
+      return;
+    }
     this.#events.emit('error', { error, context });
   }
 
@@ -521,7 +580,7 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
       clearTimeout(timer);
       if (!inTime) {
         // Handlers still running: tell them to stop. Their entries stay pending (not acked).
-        for (const held of this.#held.values()) held.controller?.abort(new ClosedError('The worker'));
+        for (const held of this.#held.values()) held.abort?.(new ClosedError('The worker'));
       }
     }
     await this.#acker.flush().catch((error: unknown) => this.#report(error, 'flushing acknowledgements at close'));

@@ -33,7 +33,9 @@ export function docTokens(reply: unknown, out = new Set<string>()): Set<string> 
   if (!Array.isArray(reply)) return out;
   for (let i = 0; i < reply.length; i++) {
     const item = reply[i];
-    if (item === 'token' && typeof reply[i + 1] === 'string') out.add((reply[i + 1] as string).toUpperCase());
+    // Keys sit at even indexes of a flat map: a *value* that reads `token` (an argument named
+    // "token") must not make the next key count as a token.
+    if (i % 2 === 0 && item === 'token' && typeof reply[i + 1] === 'string') out.add((reply[i + 1] as string).toUpperCase());
     else if (Array.isArray(item)) docTokens(item, out);
   }
   return out;

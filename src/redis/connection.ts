@@ -39,15 +39,19 @@ export function reconnectDelay(retries: number): number {
  */
 export class RedisConnection {
   readonly client: RedisClientType;
+  /** The name CLIENT LIST shows for this connection. */
+  readonly clientName: string;
   #closed = false;
   #lastError: unknown;
+  #closeListeners = new Set<() => void>();
 
   private constructor(readonly options: ConnectionOptions) {
+    this.clientName = options.clientName ?? `sluice:${hostname()}:${process.pid}`;
     this.client = createClient({
       url: options.url,
       // RESP2: flat arrays, parsed the same way on every server version.
       RESP: 2,
-      name: options.clientName ?? `sluice:${hostname()}:${process.pid}`,
+      name: this.clientName,
       disableOfflineQueue: true,
       // A timer and AbortSignal per command costs 2–3× throughput; Sluice keeps one deadline per
       // operation or batch instead.
@@ -150,10 +154,20 @@ export class RedisConnection {
     });
   }
 
+  /**
+   * Calls `listener` once when this connection is closed or destroyed, so what depends on it (a
+   * blocking read's own connection) can end too. Returns the unsubscribe function.
+   */
+  onClose(listener: () => void): () => void {
+    this.#closeListeners.add(listener);
+    return () => this.#closeListeners.delete(listener);
+  }
+
   /** Closes gracefully: replies still due are awaited. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#notifyClose();
     if (this.client.isOpen) {
       await this.client.close().catch(() => this.client.destroy());
     }
@@ -162,7 +176,14 @@ export class RedisConnection {
   /** Closes at once, failing commands in flight (used to interrupt a blocking read). */
   destroy(): void {
     this.#closed = true;
+    this.#notifyClose();
     if (this.client.isOpen) this.client.destroy();
+  }
+
+  #notifyClose(): void {
+    const listeners = [...this.#closeListeners];
+    this.#closeListeners.clear();
+    for (const listener of listeners) listener();
   }
 
   async #connect(): Promise<void> {

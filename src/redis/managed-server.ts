@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { constants as fsConstants } from 'node:fs';
+import { constants as fsConstants, readFileSync } from 'node:fs';
 import { access, mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
 import { delimiter, join, resolve } from 'node:path';
@@ -123,10 +123,14 @@ export async function stopManagedRedis(options: ManagedRedisOptions = {}): Promi
 
 /** The redis-server binary: `$SLUICE_REDIS_SERVER`, else the first on PATH (or /usr/sbin, /usr/bin). */
 export async function findRedisServer(): Promise<string> {
+  const install = 'Install it (Debian/Ubuntu: `sudo apt-get install redis-server`; macOS: `brew install redis`)';
   const explicit = process.env.SLUICE_REDIS_SERVER;
   if (explicit) {
     if (await isExecutable(explicit)) return explicit;
-    throw new ManagedRedisError('ERR_REDIS_NOT_INSTALLED', `SLUICE_REDIS_SERVER is \`${explicit}\`, which is not an executable file`);
+    throw new ManagedRedisError(
+      'ERR_REDIS_NOT_INSTALLED',
+      `SLUICE_REDIS_SERVER is \`${explicit}\`, which is not an executable file. ${install} and point SLUICE_REDIS_SERVER at its redis-server, or unset it to use the one on PATH`,
+    );
   }
   const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), '/usr/sbin', '/usr/bin', '/usr/local/bin'];
   for (const dir of dirs) {
@@ -135,7 +139,7 @@ export async function findRedisServer(): Promise<string> {
   }
   throw new ManagedRedisError(
     'ERR_REDIS_NOT_INSTALLED',
-    'redis-server was not found on PATH. Install it (Debian/Ubuntu: `sudo apt-get install redis-server`; macOS: `brew install redis`), set SLUICE_REDIS_SERVER to its path, or pass --redis URL / set REDIS_URL to use a running server',
+    `redis-server was not found on PATH. ${install}, set SLUICE_REDIS_SERVER to its path, or pass --redis URL / set REDIS_URL to use a running server`,
   );
 }
 
@@ -204,9 +208,23 @@ function urlOf(port: number): string {
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  return !isZombie(pid);
+}
+
+/**
+ * The daemonized server's parent is init: once it exits, it stays a zombie (signal 0 still
+ * succeeds) until init reaps it, which some container inits do late or never. A zombie has exited.
+ */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // `pid (comm) state …`: comm may hold spaces and parentheses, so read after the last `)`.
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return false;
   }
 }
 

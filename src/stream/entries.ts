@@ -1,6 +1,6 @@
 import { DecodeError, SluiceError } from '../errors.js';
 import { splitEntryFields, type Codec } from './codec.js';
-import type { EventEnvelope } from './event.js';
+import type { EventMeta, FieldsEvent, JsonEvent } from './event.js';
 import { idTime } from './stream-id.js';
 import { validate, type StandardSchemaV1 } from './schema.js';
 
@@ -24,13 +24,19 @@ export function decodeEntry<E>(decoder: EntryDecoder, entry: RawEntry): E | Prom
   if (flat === null) throw new DecodeError(id, 'the entry was deleted or trimmed (no fields)');
   const { fields, meta } = splitEntryFields(flat);
   const payload = decoder.codec.decode(fields, id);
-  const base: EventEnvelope = { stream: decoder.stream, id, time: idTime(id) };
-  if (meta) base.meta = meta;
-  const key = decoder.codec.name === 'json' ? 'data' : 'fields';
-  if (!decoder.schema) return { ...base, [key]: payload } as E;
+  if (!decoder.schema) return makeEvent(decoder, id, payload, meta) as E;
   const checked = validate(decoder.schema, payload, id);
-  if (checked instanceof Promise) return checked.then((value) => ({ ...base, [key]: value }) as E);
-  return { ...base, [key]: checked } as E;
+  if (checked instanceof Promise) return checked.then((value) => makeEvent(decoder, id, value, meta) as E);
+  return makeEvent(decoder, id, checked, meta) as E;
+}
+
+// Built as literals of one shape each (no spread): this runs for every event read.
+function makeEvent(decoder: EntryDecoder, id: string, payload: unknown, meta: EventMeta | undefined): FieldsEvent<unknown> | JsonEvent {
+  const time = idTime(id);
+  if (decoder.codec.name === 'json') {
+    return meta ? { stream: decoder.stream, id, time, data: payload, meta } : { stream: decoder.stream, id, time, data: payload };
+  }
+  return meta ? { stream: decoder.stream, id, time, fields: payload, meta } : { stream: decoder.stream, id, time, fields: payload };
 }
 
 /** `XREAD`'s reply for one stream: its entries, or none. */

@@ -22,7 +22,7 @@ export interface ReadOptions {
   count?: number;
   /**
    * Milliseconds each XREAD waits for new events. With `block`, the iterator follows the stream
-   * until `break` or `signal`; without it, it ends once it has caught up.
+   * until `break`, `signal` or `sluice.close()`; without it, it ends once it has caught up.
    * Sluice loops with this finite BLOCK; it never sends BLOCK 0.
    * @example 1000
    */
@@ -99,16 +99,29 @@ export async function* readEvents<E>(ctx: ReadContext, options: ReadOptions): As
   const { count, block, onInvalid } = checkReadOptions(options);
   const { signal } = options;
   if (signal?.aborted) return;
+  // A read started on a closed connection fails; one in progress when it closes ends quietly.
+  if (ctx.conn.closed) throw new ClosedError('The Redis connection');
   const stream = ctx.decoder.stream;
   const conn = block === undefined ? ctx.conn : await ctx.conn.duplicate();
-  // An abort must interrupt an XREAD that is waiting on the server: destroying the dedicated
-  // connection does that at once.
+  // An abort, or closing the connection the read belongs to (sluice.close()), must interrupt an
+  // XREAD that is waiting on the server: destroying the dedicated connection does that at once.
+  // Without this, an open read would keep its connection, and the process, alive after close().
   const onAbort = () => {
     if (conn !== ctx.conn) conn.destroy();
   };
   signal?.addEventListener('abort', onAbort, { once: true });
+  const offClose = conn === ctx.conn ? undefined : ctx.conn.onClose(onAbort);
+  if (ctx.conn.closed) onAbort(); // closed while the dedicated connection was opening
+  const stopped = () => (signal?.aborted === true || ctx.conn.closed) && conn.closed;
   try {
-    let last = startAfter(options.from ?? '$') ?? (await resolveTail(conn, stream));
+    let last: string;
+    try {
+      last = startAfter(options.from ?? '$') ?? (await resolveTail(conn, stream));
+    } catch (error) {
+      // An abort while `$` is being resolved destroys the connection under it: end quietly.
+      if (stopped()) return;
+      throw error;
+    }
     const head = block === undefined ? ['XREAD', 'COUNT', String(count)] : ['XREAD', 'COUNT', String(count), 'BLOCK', String(block)];
     const deadlineExtra = block ?? 0;
     while (!signal?.aborted) {
@@ -118,7 +131,7 @@ export async function* readEvents<E>(ctx: ReadContext, options: ReadOptions): As
           deadline: Date.now() + deadlineExtra + conn.options.commandTimeoutMs,
         });
       } catch (error) {
-        if (signal?.aborted && (error instanceof ClosedError || conn.closed)) return;
+        if (stopped()) return;
         throw error;
       }
       const entries = entriesOfXread(reply);
@@ -139,6 +152,7 @@ export async function* readEvents<E>(ctx: ReadContext, options: ReadOptions): As
     }
   } finally {
     signal?.removeEventListener('abort', onAbort);
+    offClose?.();
     if (conn !== ctx.conn) await conn.close();
   }
 }

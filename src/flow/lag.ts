@@ -1,0 +1,53 @@
+import type { RedisConnection } from '../redis/connection.js';
+import type { RawEntry } from '../stream/entries.js';
+import { pairs } from '../stream/stream-info.js';
+
+/** How far a group is behind its stream. */
+export interface GroupLag {
+  group: string;
+  /** Entries not yet delivered to the group. */
+  lag: number;
+  /** False when the count stopped at `limit` (the lag is at least `lag`). */
+  exact: boolean;
+  /** Entries delivered and not yet acknowledged. */
+  pending: number;
+  lastDeliveredId: string;
+}
+
+const COUNT_PAGE = 1000;
+
+/**
+ * The lag of every group of a stream. Redis reports it in XINFO GROUPS, except after deletions
+ * or trimming that make its counters unreliable, where it reports nil; then Sluice counts the
+ * entries after the group's last-delivered ID (up to `limit`) rather than treat nil as zero.
+ */
+export async function groupLags(conn: RedisConnection, stream: string, limit = 100_000): Promise<GroupLag[]> {
+  const [type, reply] = await conn.pipeline([['TYPE', stream], ['XINFO', 'GROUPS', stream]]);
+  if (type === 'none') return [];
+  if (reply instanceof Error) throw reply;
+  const lags: GroupLag[] = [];
+  for (const group of (reply as unknown[]).map(pairs)) {
+    const lastDeliveredId = String(group['last-delivered-id']);
+    const base = { group: String(group.name), pending: Number(group.pending), lastDeliveredId };
+    if (group.lag !== null && group.lag !== undefined) {
+      lags.push({ ...base, lag: Number(group.lag), exact: true });
+    } else {
+      lags.push({ ...base, ...(await countAfter(conn, stream, lastDeliveredId, limit)) });
+    }
+  }
+  return lags;
+}
+
+/** Entries with an ID greater than `after`, counted in pages up to `limit`. */
+export async function countAfter(conn: RedisConnection, stream: string, after: string, limit: number): Promise<{ lag: number; exact: boolean }> {
+  let counted = 0;
+  let start = `(${after}`;
+  while (counted < limit) {
+    const want = Math.min(COUNT_PAGE, limit - counted);
+    const page = await conn.command<RawEntry[]>(['XRANGE', stream, start, '+', 'COUNT', String(want)]);
+    counted += page.length;
+    if (page.length < want) return { lag: counted, exact: true };
+    start = `(${(page[page.length - 1] as RawEntry)[0]}`;
+  }
+  return { lag: counted, exact: false };
+}
