@@ -15,6 +15,14 @@ export async function ensureGroup(conn: RedisConnection, stream: string, group: 
   }
 }
 
+/**
+ * True when a read failed because the group is gone: NOGROUP, or UNBLOCKED, which Redis (7.0+)
+ * gives a blocked XREADGROUP whose stream was deleted while it waited.
+ */
+export function isGroupLost(error: unknown): boolean {
+  return error instanceof RedisServerError && (error.redisCode === 'NOGROUP' || error.redisCode === 'UNBLOCKED');
+}
+
 /** True for the error Redis gives when the group (or its stream) no longer exists. */
 export function isNoGroup(error: unknown): boolean {
   return error instanceof RedisServerError && error.redisCode === 'NOGROUP';
