@@ -48,10 +48,13 @@ export async function reclaimIdle(conn: RedisConnection, target: ReclaimTarget, 
   return { claimed, deleted, cursor: next };
 }
 
-/** This consumer's own pending entries (after a restart with a stable consumer name). */
-export async function ownPending(conn: RedisConnection, target: ReclaimTarget, count: number): Promise<string[]> {
+/**
+ * This consumer's own pending entries (after a restart with a stable consumer name), oldest
+ * first, from `start` (`-`, or `(<id>` to continue after an ID).
+ */
+export async function ownPending(conn: RedisConnection, target: ReclaimTarget, start: string, count: number): Promise<string[]> {
   const pending = await conn.command<Array<[string, string, number, number]>>([
-    'XPENDING', target.stream, target.group, '-', '+', String(count), target.consumer,
+    'XPENDING', target.stream, target.group, start, '+', String(count), target.consumer,
   ]);
   return pending.map(([id]) => id);
 }
