@@ -58,6 +58,8 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   let exited: Promise<void> = Promise.resolve();
 
   const start = async () => {
+    // A second process on the same port and folder would orphan the first one.
+    if (child && child.exitCode === null && child.signalCode === null) throw new Error(`redis-server on port ${port} is already running`);
     const proc = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     child = proc;
     exited = new Promise((resolve) => proc.once('exit', () => resolve()));
