@@ -2,9 +2,10 @@ import type { RedisConnection } from '../redis/connection.js';
 import { LuaScript } from '../redis/lua-script.js';
 import type { Logger } from '../observe/logger.js';
 import { idTime } from '../stream/stream-id.js';
+import { helperKey } from '../stream/stream-name.js';
 import type { Retention } from '../stream/xadd-args.js';
 
-const trimScript = new LuaScript('trim-respecting-groups-1.lua');
+const trimScript = new LuaScript('trim-respecting-groups-2.lua');
 
 /** A consumer group that kept entries the retention policy would have removed. */
 export interface HeldBack {
@@ -31,8 +32,8 @@ export async function trimRespectingGroups(conn: RedisConnection, stream: string
   const minIdByAge = retention.maxAgeMs === undefined ? '' : `${Math.max(0, now - retention.maxAgeMs)}-0`;
   const [removed, group, bound, entries] = await trimScript.run<[number, string | null, string | null, number]>(
     conn,
-    [stream],
-    [retention.maxLen === undefined ? '' : String(retention.maxLen), minIdByAge, retention.exact ? '=' : '~'],
+    [stream, retentionStateKey(stream)],
+    [retention.maxLen === undefined ? '' : String(retention.maxLen), minIdByAge, retention.exact ? '=' : '~', String(now)],
     { retry: true },
   );
   const report: TrimReport = { removed: Number(removed) };
@@ -40,6 +41,21 @@ export async function trimRespectingGroups(conn: RedisConnection, stream: string
     report.heldBackBy = { group, oldestNeededId: bound, ageMs: Math.max(0, now - idTime(bound)), entries: Number(entries) };
   }
   return report;
+}
+
+/** Where the last group-respecting trim records which group held retention back. */
+export function retentionStateKey(stream: string): string {
+  return helperKey(stream, 'retention');
+}
+
+/** The group that held retention back at the last group-respecting trim, if any. */
+export async function readHeldBack(conn: RedisConnection, stream: string, now = Date.now()): Promise<HeldBack | undefined> {
+  const flat = await conn.command<string[]>(['HGETALL', retentionStateKey(stream)]);
+  if (flat.length === 0) return undefined;
+  const state: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) state[flat[i] as string] = flat[i + 1] as string;
+  if (!state.group || !state.bound) return undefined;
+  return { group: state.group, oldestNeededId: state.bound, ageMs: Math.max(0, now - idTime(state.bound)), entries: Number(state.entries ?? 0) };
 }
 
 /**

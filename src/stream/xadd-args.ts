@@ -16,6 +16,16 @@ export interface RetentionPolicy {
    * @default false
    */
   exact?: boolean;
+  /**
+   * Never trim an entry that some consumer group has not been delivered yet or has not
+   * acknowledged. XADD then carries no MAXLEN: the policy is applied by periodic passes (from
+   * producers at most every few seconds, from workers, or `sluice trim --respect-groups`), each
+   * one atomic step that computes the bound from every group's last-delivered and oldest
+   * pending IDs.
+   * @default false for producers (the guide's MAXLEN on XADD); workers apply a stream's policy
+   * respecting groups unless this is explicitly false
+   */
+  respectGroups?: boolean;
 }
 
 /** A validated retention policy: `maxAgeMs` resolved from the duration. */
@@ -23,6 +33,8 @@ export interface Retention {
   maxLen?: number;
   maxAgeMs?: number;
   exact: boolean;
+  /** Undefined when not given: producers then trim on XADD, workers respect groups. */
+  respectGroups?: boolean;
 }
 
 export function parseRetention(policy: RetentionPolicy | undefined, option = 'retention'): Retention | undefined {
@@ -37,6 +49,10 @@ export function parseRetention(policy: RetentionPolicy | undefined, option = 're
   }
   if (policy.maxAge !== undefined) retention.maxAgeMs = parseDuration(policy.maxAge, `${option}.maxAge`);
   if (policy.exact !== undefined && typeof policy.exact !== 'boolean') throw new InvalidOptionError(`${option}.exact`, policy.exact, 'true or false');
+  if (policy.respectGroups !== undefined) {
+    if (typeof policy.respectGroups !== 'boolean') throw new InvalidOptionError(`${option}.respectGroups`, policy.respectGroups, 'true or false');
+    retention.respectGroups = policy.respectGroups;
+  }
   if (retention.maxLen === undefined && retention.maxAgeMs === undefined) {
     throw new InvalidOptionError(option, policy, 'a policy with `maxLen` and/or `maxAge`');
   }
@@ -59,12 +75,12 @@ export function minIdArgs(retention: Retention, now: number): string[] {
  * one XTRIM MINID per published batch (see `trimAfterBatchArgs`).
  */
 export function xaddHead(key: string, retention: Retention | undefined): string[] {
-  return retention ? ['XADD', key, ...maxLenArgs(retention), '*'] : ['XADD', key, '*'];
+  return retention && !retention.respectGroups ? ['XADD', key, ...maxLenArgs(retention), '*'] : ['XADD', key, '*'];
 }
 
 /** The XTRIM MINID to send once per published batch when the stream has a `maxAge`, else undefined. */
 export function trimAfterBatchArgs(key: string, retention: Retention | undefined, now: number): string[] | undefined {
-  if (retention?.maxAgeMs === undefined) return undefined;
+  if (retention?.maxAgeMs === undefined || retention.respectGroups) return undefined;
   return ['XTRIM', key, ...minIdArgs(retention, now)];
 }
 

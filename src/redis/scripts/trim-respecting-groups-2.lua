@@ -2,9 +2,12 @@
 -- yet been delivered or has not acknowledged. Atomic, so a group created or moved back while the
 -- bound is computed cannot be trimmed under.
 -- KEYS[1]  the stream
+-- KEYS[2]  where the outcome is kept for `info` ({stream}:retention, a hash): the group holding
+--          retention back, its bound, the entries held and when; deleted when nothing is held
 -- ARGV[1]  max length ('' for none)
 -- ARGV[2]  oldest ID to keep by age, '<ms>-0' ('' for none)
 -- ARGV[3]  '=' exact or '~' approximate (whole nodes only: may keep a few more)
+-- ARGV[4]  now (epoch ms), recorded with the outcome
 -- returns  { removed, holding group or false, its bound ID or false, entries it holds back }
 --          the bound is the oldest ID the group still needs: its oldest pending entry, or the
 --          entry after its last-delivered ID
@@ -75,6 +78,7 @@ if ARGV[1] ~= '' then
   end
 end
 if target == nil then
+  redis.call('DEL', KEYS[2])
   return { 0, false, false, 0 }
 end
 
@@ -87,6 +91,8 @@ if bound ~= nil and cmp(bound, target) < 0 then
 end
 local removed = redis.call('XTRIM', KEYS[1], 'MINID', ARGV[3], threshold)
 if held > 0 then
+  redis.call('HSET', KEYS[2], 'group', holder, 'bound', bound, 'entries', held, 'time', ARGV[4])
   return { removed, holder, bound, held }
 end
+redis.call('DEL', KEYS[2])
 return { removed, false, false, 0 }
