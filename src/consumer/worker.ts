@@ -212,6 +212,7 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
       const entries = entriesOfXread(reply);
       this.#caughtUp = entries.length < count;
       if (entries.length > 0 && this.#paused) await this.#holdWhilePaused(entries);
+      if (this.#closing) break; // what was read stays pending: reclaimed later
       for (const entry of entries) this.#dispatch(entry, 1);
       if (entries.length === 0 && this.#held.size === 0 && this.#events.has('idle')) await this.#checkIdle();
     }
@@ -467,7 +468,7 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
         await removeIdleConsumers(this.#conn, this.stream, this.options.group, this.options.removeIdleConsumersMs, this.options.consumer);
       }
     } catch (error) {
-      if (!this.#closing && !isNoGroup(error)) this.#report(error, 'maintenance (reclaim, heartbeat)');
+      if (!this.#closing && !isNoGroup(error)) this.#report(error, 'maintenance (heartbeat, idle consumers)');
     } finally {
       this.#maintaining = false;
     }
