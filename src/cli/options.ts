@@ -1,0 +1,157 @@
+import { Option } from 'commander';
+import { InvalidInputError, InvalidOptionError, InvalidStreamIdError, InvalidTimeError, show } from '../errors.js';
+import type { RetentionPolicy } from '../stream/xadd-args.js';
+import { isStreamId } from '../stream/stream-id.js';
+import { assertStreamName } from '../stream/stream-name.js';
+import { parseDuration, parseTime } from '../stream/time.js';
+
+/**
+ * Parsers for command-line values, used as commander argument parsers so that a bad value fails
+ * before any connection is opened. Each throws an `InvalidInputError` naming the flag as typed
+ * (`--count`), which the CLI reports as a usage error (exit code 2).
+ */
+
+/** A command line that cannot be run as given (a missing or conflicting option, a bad file). */
+export class UsageError extends InvalidInputError {
+  constructor(message: string) {
+    super('ERR_USAGE', message);
+  }
+}
+
+/** A whole number ≥ `min`, written in decimal digits only (no `1e3`, no `0x10`, no sign). */
+export function wholeNumber(option: string, min: number): (value: string) => number {
+  return (value) => {
+    const n = /^\d+$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < min) throw new InvalidOptionError(option, value, `a whole number ≥ ${min}`);
+    return n;
+  };
+}
+
+/** A duration (`500ms`, `30s`, `7d`, or plain milliseconds), kept as text for the library; `min` in ms. */
+export function duration(option: string, min = 0): (value: string) => string {
+  return (value) => {
+    const ms = parseDuration(value, option);
+    if (ms < min) throw new InvalidTimeError(value, `\`${option}\` to be at least ${min} ms`);
+    return value.trim();
+  };
+}
+
+/** A Redis URL (`--redis`, or the REDIS_URL variable, named by `option`). */
+export function redisUrl(option: string): (value: string) => string {
+  return (value) => {
+    let protocol = '';
+    try {
+      protocol = new URL(value).protocol;
+    } catch {
+      // not a URL at all
+    }
+    if (protocol !== 'redis:' && protocol !== 'rediss:') {
+      throw new InvalidOptionError(option, value, 'a Redis URL like redis://127.0.0.1:6379, redis://user:password@host:6379/0 or rediss://host:6380 (TLS)');
+    }
+    return value;
+  };
+}
+
+/** A non-empty string. */
+export function nonEmpty(option: string): (value: string) => string {
+  return (value) => {
+    if (value.length === 0) throw new InvalidOptionError(option, value, 'a non-empty string');
+    return value;
+  };
+}
+
+/** A stream name the library accepts (no spaces, no braces…), checked before connecting. */
+export function streamName(value: string): string {
+  return assertStreamName(value);
+}
+
+/**
+ * A stream key to inspect: any name `streamName` accepts, and also the helper streams whose names
+ * hold a hash tag (`{events:orders}:dlq`), which can be read but not built by `sluice.stream()`.
+ */
+export function streamKey(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (/[{}]/.test(value) && !/[\s\u0000-\u001f\u007f]/.test(value) && value.length <= 512) return value;
+  return assertStreamName(value);
+}
+
+const ISO_EXAMPLE = 'an ISO time like 2026-11-25T10:00:00Z';
+
+/**
+ * Where `tail` starts: `$` (new events only), `0` (the beginning), a stream ID (the events after
+ * it) or an ISO time (the events from that time on).
+ */
+export function readFrom(value: string): string {
+  const text = value.trim();
+  if (text === '$' || text === '0' || isStreamId(text)) return text;
+  if (isIsoTime(text)) return text;
+  throw new InvalidStreamIdError(value, `\`--from\` to be \`$\`, \`0\`, a stream ID like 1692632086370-0 or ${ISO_EXAMPLE}`);
+}
+
+/**
+ * A bound of `range`: `-` / `+`, a stream ID, epoch milliseconds or an ISO time (inclusive).
+ * `option` is `--from` or `--to`.
+ */
+export function rangeBound(option: '--from' | '--to'): (value: string) => string {
+  return (value) => {
+    const text = value.trim();
+    const open = option === '--from' ? '-' : '+';
+    if (text === open || /^\d{1,20}(-\d{1,20})?$/.test(text) || isIsoTime(text)) return text;
+    throw new InvalidStreamIdError(
+      value,
+      `\`${option}\` to be \`${open}\`, a stream ID like 1692632086370-0, epoch milliseconds or ${ISO_EXAMPLE}`,
+    );
+  };
+}
+
+/** A JSON document given on the command line (`--data`). */
+export function json(option: string): (value: string) => unknown {
+  return (value) => {
+    try {
+      return JSON.parse(value) as unknown;
+    } catch (error) {
+      throw new UsageError(`Expected \`${option}\` to be JSON like {"order_id":"12345"}, got ${show(value)} (${(error as Error).message})`);
+    }
+  };
+}
+
+function isIsoTime(text: string): boolean {
+  // Only ISO shapes: parseTime also accepts epoch ms as a number, never as text.
+  if (!/^\d{4}-\d{2}-\d{2}/.test(text)) return false;
+  try {
+    parseTime(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `--max-len`, `--max-age` and `--exact`, as the commands declare them. */
+export interface RetentionFlags {
+  maxLen?: number;
+  maxAge?: string;
+  exact?: boolean;
+}
+
+/**
+ * The library's retention policy from the flags; undefined when neither limit is given
+ * (`required` makes that a usage error, as for `trim`).
+ */
+export function retentionPolicy(flags: RetentionFlags, required: boolean): RetentionPolicy | undefined {
+  if (flags.maxLen === undefined && flags.maxAge === undefined) {
+    if (required) throw new UsageError('Expected `--max-len N` or `--max-age DURATION` (or both), got neither');
+    if (flags.exact) throw new UsageError('Expected `--exact` to come with `--max-len N` or `--max-age DURATION`');
+    return undefined;
+  }
+  const policy: RetentionPolicy = { exact: flags.exact === true };
+  if (flags.maxLen !== undefined) policy.maxLen = flags.maxLen;
+  if (flags.maxAge !== undefined) policy.maxAge = flags.maxAge;
+  return policy;
+}
+
+/** `--codec fields|json`, shared by the commands that read or write events. */
+export function codecOption(): Option {
+  return new Option('--codec <codec>', 'how events are stored: `fields` (flat fields) or `json` (one `data` field holding JSON)')
+    .choices(['fields', 'json'])
+    .default('fields');
+}

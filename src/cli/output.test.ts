@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { formatDuration, formatTime, keyValues, table } from './output.js';
+import { renderProgress } from './progress.js';
+
+describe('output formatting', () => {
+  test('table aligns columns, numbers to the right', () => {
+    const text = table(
+      ['STREAM', 'LENGTH', 'LAG'],
+      [
+        ['events:orders', '10,000', '?'],
+        ['events:payments', '7', '12'],
+      ],
+    );
+    assert.equal(text, ['STREAM           LENGTH  LAG', 'events:orders    10,000    ?', 'events:payments       7   12'].join('\n'));
+  });
+
+  test('keyValues aligns the values', () => {
+    assert.equal(keyValues([['url', 'redis://x'], ['data dir', '/d']]), 'url       redis://x\ndata dir  /d');
+  });
+
+  test('durations and times', () => {
+    assert.equal(formatDuration(850), '850ms');
+    assert.equal(formatDuration(1234), '1.23s');
+    assert.equal(formatDuration(245_000), '4m05s');
+    assert.equal(formatDuration(7_800_000), '2h10m');
+    assert.equal(formatDuration(3 * 86_400_000 + 4 * 3_600_000), '3d4h');
+    assert.equal(formatTime(0), '1970-01-01T00:00:00.000Z');
+    assert.equal(formatTime(null), '-');
+  });
+
+  test('progress line: a bar when the size is known, cut to the terminal width', () => {
+    assert.equal(renderProgress('events:orders', 5000, 0.5, 2000), 'events:orders [##########----------]  50%  5,000 events  2,500/s  2.00s');
+    assert.equal(renderProgress('events:orders', 5000, undefined, 2000), 'events:orders  5,000 events  2,500/s  2.00s');
+    assert.equal(renderProgress('events:orders', 5000, 0.5, 2000, 20).length, 19);
+  });
+});
