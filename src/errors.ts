@@ -143,3 +143,14 @@ export function show(value: unknown): string {
   }
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }
+
+/**
+ * A publish could not be made as durable as asked: the server cannot confirm fsync at all
+ * (`ERR_DURABILITY_UNSUPPORTED`, raised before anything is written), or it did not confirm in
+ * time (`ERR_DURABILITY_TIMEOUT`: the event IS stored on the primary, just not yet durable).
+ */
+export class DurabilityError extends SluiceError {
+  constructor(code: 'ERR_DURABILITY_UNSUPPORTED' | 'ERR_DURABILITY_TIMEOUT', message: string, readonly eventId?: string) {
+    super(code, message);
+  }
+}

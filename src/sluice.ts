@@ -4,7 +4,8 @@ import { RedisConnection } from './redis/connection.js';
 import { startManagedRedis, type ManagedRedisOptions } from './redis/managed-server.js';
 import type { FieldsEvent, FieldsInput, JsonEvent } from './stream/event.js';
 import { checkPublisherOptions, Publisher, type PublisherOptions } from './stream/publisher.js';
-import { Stream, type StreamOptions } from './stream/stream.js';
+import { Stream, type StreamContext, type StreamOptions } from './stream/stream.js';
+import type { Worker } from './consumer/worker.js';
 import { parseDuration } from './stream/time.js';
 
 export interface ConnectOptions {
@@ -35,6 +36,7 @@ export class Sluice {
   readonly #conn: RedisConnection;
   readonly #publisher: Publisher;
   #capabilities: Promise<Capabilities> | undefined;
+  readonly #workers = new Set<Worker>();
   #closed = false;
 
   /** @internal use `connect()` */
@@ -88,16 +90,27 @@ export class Sluice {
     return this.#publisher.drain();
   }
 
-  /** Flushes pending publishes, then closes the connection. Safe to call twice. */
-  async close(): Promise<void> {
+  /**
+   * Closes the workers started from this connection's streams (gracefully, with `timeout`),
+   * flushes pending publishes, then closes the connection. Safe to call twice.
+   */
+  async close(options: { timeout?: number } = {}): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await Promise.all([...this.#workers].map((worker) => worker.close(options)));
     await this.#publisher.close();
     await this.#conn.close();
   }
 
-  #streamContext() {
-    return { conn: this.#conn, publisher: this.#publisher };
+  #streamContext(): StreamContext {
+    return {
+      conn: this.#conn,
+      publisher: this.#publisher,
+      track: (worker) => {
+        this.#workers.add(worker);
+        void worker.closed.then(() => this.#workers.delete(worker));
+      },
+    };
   }
 }
 
@@ -109,21 +122,24 @@ export async function connect(options: ConnectOptions = {}): Promise<Sluice> {
   if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', options, 'an object');
   const commandTimeoutMs = parseDuration(options.commandTimeout ?? 10_000, 'commandTimeout');
   const connectTimeoutMs = parseDuration(options.connectTimeout ?? 5_000, 'connectTimeout');
-  const url = options.url ?? process.env.REDIS_URL ?? (await startManagedRedis(options.managed)).url;
-  checkUrl(url);
+  // An empty REDIS_URL counts as unset, as shells make it easy to export one by accident.
+  const envUrl = process.env.REDIS_URL || undefined;
+  if (options.url === undefined && envUrl !== undefined) checkUrl(envUrl, 'REDIS_URL (environment)');
+  else checkUrl(options.url ?? 'redis://managed', 'url');
+  const url = options.url ?? envUrl ?? (await startManagedRedis(options.managed)).url;
   checkPublisherOptions(options.publisher);
   const conn = await RedisConnection.open({ url, commandTimeoutMs, connectTimeoutMs });
   return new Sluice(conn, new Publisher(conn, commandTimeoutMs, options.publisher));
 }
 
-function checkUrl(url: unknown): void {
+function checkUrl(url: unknown, option: string): void {
   const expected = 'a Redis URL like redis://127.0.0.1:6379, redis://user:password@host:6379/0 or rediss://host:6380 (TLS)';
-  if (typeof url !== 'string') throw new InvalidOptionError('url', url, expected);
+  if (typeof url !== 'string') throw new InvalidOptionError(option, url, expected);
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new InvalidOptionError('url', url, expected);
+    throw new InvalidOptionError(option, url, expected);
   }
-  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') throw new InvalidOptionError('url', url, expected);
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') throw new InvalidOptionError(option, url, expected);
 }

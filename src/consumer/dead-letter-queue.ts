@@ -6,6 +6,7 @@ import type { RawEntry } from '../stream/entries.js';
 import { assertStreamId, idTime } from '../stream/stream-id.js';
 
 const redriveScript = new LuaScript('redrive-2.lua');
+const purgeScript = new LuaScript('purge-1.lua');
 
 /** An entry of a dead-letter stream: the original event's fields and why it was dead-lettered. */
 export interface DeadLetter {
@@ -107,12 +108,11 @@ export class DeadLetterQueue {
 
   /** Deletes the dead-letter stream; resolves to the number of entries it held. */
   async purge(): Promise<number> {
-    const [length] = await this.conn.pipeline([['XLEN', this.key], ['DEL', this.key]]);
-    return Number(length);
+    return purgeScript.run<number>(this.conn, [this.key], [], { retry: true });
   }
 
   async #redriveBatch(ids: string[], moved: Map<string, string>): Promise<void> {
-    // Not retried blindly: a repeat after a lost reply finds the moved entries gone and skips them.
+    // Safe to retry: a repeat after a lost reply finds the moved entries gone and skips them.
     const flat = await redriveScript.run<string[]>(this.conn, [this.key, this.stream], ids, { retry: true });
     for (let i = 0; i + 1 < flat.length; i += 2) moved.set(flat[i] as string, flat[i + 1] as string);
   }

@@ -11,10 +11,7 @@ export interface DeadLetterRequest {
   id: string;
   reason: string;
   error: string;
-  /** Unknown (-1) for entries XAUTOCLAIM dropped from the pending list. */
   deliveryCount: number;
-  /** The entry already left the pending list (see dead-letter-2.lua). */
-  notPending?: boolean;
 }
 
 /**
@@ -31,11 +28,10 @@ export async function deadLetterEntry(conn: RedisConnection, request: DeadLetter
       request.id,
       request.reason,
       request.error.slice(0, 2000),
-      request.deliveryCount < 0 ? 'unknown' : String(request.deliveryCount),
+      String(request.deliveryCount),
       request.consumer,
       String(Date.now()),
       String(maxLen),
-      request.notPending ? '1' : '0',
     ],
     // Safe to repeat: a second run finds the entry no longer pending and writes nothing.
     { retry: true },

@@ -4,6 +4,7 @@ import type { RawEntry } from '../stream/entries.js';
 
 const redeliverScript = new LuaScript('redeliver-1.lua');
 const touchScript = new LuaScript('touch-1.lua');
+const reclaimScript = new LuaScript('reclaim-2.lua');
 
 /** An entry taken over from another consumer, with its delivery count (this delivery included). */
 export interface ClaimedEntry {
@@ -13,8 +14,11 @@ export interface ClaimedEntry {
 
 export interface ReclaimResult {
   claimed: ClaimedEntry[];
-  /** Entries that were pending but whose payload is gone (XAUTOCLAIM removed them from the PEL). */
-  deleted: string[];
+  /**
+   * Entries that were pending but whose payload is gone, already dead-lettered as `missing` in
+   * the same atomic step (XAUTOCLAIM removes them from the PEL): original ID → dead-letter ID.
+   */
+  deadLettered: Array<{ id: string; deadLetterId: string }>;
   /** Where the next pass continues (`0-0` once the whole PEL was scanned). */
   cursor: string;
 }
@@ -26,26 +30,28 @@ export interface ReclaimTarget {
 }
 
 /**
- * Takes over entries pending on other consumers for at least `minIdleMs` (XAUTOCLAIM), and reads
- * their delivery counts (XPENDING) so the retry budget applies to reclaimed entries too: a poison
- * entry that crashes every worker that takes it still ends in the dead-letter stream.
+ * Takes over entries pending on other consumers for at least `minIdleMs` (XAUTOCLAIM) with their
+ * delivery counts, so the retry budget applies to reclaimed entries too: a poison entry that
+ * crashes every worker that takes it still ends in the dead-letter stream. One Lua step, which
+ * also dead-letters entries whose payload is gone (see reclaim-2.lua).
  */
-export async function reclaimIdle(conn: RedisConnection, target: ReclaimTarget, minIdleMs: number, cursor: string, count: number): Promise<ReclaimResult> {
-  const reply = await conn.command<[string, RawEntry[], string[]?]>([
-    'XAUTOCLAIM', target.stream, target.group, target.consumer, String(minIdleMs), cursor, 'COUNT', String(count),
-  ]);
-  const [next, entries, deleted = []] = reply;
-  const claimed: ClaimedEntry[] = [];
-  if (entries.length > 0) {
-    const first = (entries[0] as RawEntry)[0];
-    const last = (entries[entries.length - 1] as RawEntry)[0];
-    const pending = await conn.command<Array<[string, string, number, number]>>([
-      'XPENDING', target.stream, target.group, first, last, String(entries.length * 2), target.consumer,
-    ]);
-    const counts = new Map(pending.map(([id, , , deliveries]) => [id, Number(deliveries)]));
-    for (const entry of entries) claimed.push({ entry, deliveryCount: counts.get(entry[0]) ?? 1 });
-  }
-  return { claimed, deleted, cursor: next };
+export async function reclaimIdle(
+  conn: RedisConnection,
+  target: ReclaimTarget & { deadLetter: string },
+  options: { minIdleMs: number; cursor: string; count: number },
+): Promise<ReclaimResult> {
+  const [next, entries, counts, deleted, deadLetterIds] = await reclaimScript.run<[string, RawEntry[], number[], string[], string[]]>(
+    conn,
+    [target.stream, target.deadLetter],
+    [target.group, target.consumer, String(options.minIdleMs), options.cursor, String(options.count), String(Date.now()), '0'],
+    // Safe to repeat: a second run claims nothing the first already took (they are no longer idle).
+    { retry: true },
+  );
+  return {
+    claimed: entries.map((entry, i) => ({ entry, deliveryCount: Number(counts[i] ?? 1) })),
+    deadLettered: deleted.map((id, i) => ({ id, deadLetterId: deadLetterIds[i] as string })),
+    cursor: next,
+  };
 }
 
 /**

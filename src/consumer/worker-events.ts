@@ -10,7 +10,10 @@ export interface WorkerEvents<E = EventEnvelope> {
   retrying: { event: E; deliveryCount: number; delayMs: number; error: unknown };
   /** Entries taken over from consumers that stopped (or this consumer's own, after a restart). */
   reclaimed: { ids: string[]; count: number };
-  /** An entry was moved to the dead-letter stream (and acknowledged, in one step). */
+  /**
+   * An entry was moved to the dead-letter stream (and acknowledged, in one step). `deliveryCount`
+   * is -1 when unknown: the payload vanished while pending on a consumer that stopped.
+   */
   'dead-lettered': { id: string; deadLetterId: string; reason: DeadLetterReason | string; error: string; deliveryCount: number };
   /** Something went wrong outside a handler (Redis unreachable, group re-created…); the worker carries on. */
   error: { error: unknown; context: string };

@@ -87,7 +87,10 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
   #capacityWaiter: (() => void) | undefined;
   #paused = false;
   #closing = false;
-  #closed: Promise<void> | undefined;
+  #closeDone: Promise<void> | undefined;
+  #markClosed!: () => void;
+  /** Resolves once the worker has closed (by `close()`, or by closing its Sluice connection). */
+  readonly closed: Promise<void> = new Promise((resolve) => (this.#markClosed = resolve));
   #outage = false;
   #maintenance: NodeJS.Timeout | undefined;
   #reclaimCursor = '0-0';
@@ -166,8 +169,8 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
 
   /** Stops fetching, lets in-flight work finish (or time out), flushes acks. Safe to call twice. */
   close(options: CloseOptions = {}): Promise<void> {
-    this.#closed ??= this.#close(options.timeout ?? 10_000);
-    return this.#closed;
+    this.#closeDone ??= this.#close(options.timeout ?? 10_000).finally(() => this.#markClosed());
+    return this.#closeDone;
   }
 
   async #start(): Promise<void> {
@@ -432,7 +435,7 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
     }
   }
 
-  async #deadLetter(id: string, reason: string, error: string, deliveryCount: number, notPending = false): Promise<void> {
+  async #deadLetter(id: string, reason: string, error: string, deliveryCount: number): Promise<void> {
     for (;;) {
       try {
         const deadLetterId = await deadLetterEntry(this.#conn, {
@@ -444,7 +447,6 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
           reason,
           error,
           deliveryCount,
-          notPending,
         });
         if (deadLetterId) this.#events.emit('dead-lettered', { id, deadLetterId, reason, error, deliveryCount });
         return;
@@ -492,13 +494,18 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
     for (;;) {
       const free = this.options.concurrency - this.#held.size;
       if (free <= 0 || this.#closing || this.#paused) return;
-      const result = await reclaimIdle(this.#conn, this.#target, this.options.claimIdleMs, this.#reclaimCursor, free);
+      const result = await reclaimIdle(
+        this.#conn,
+        { ...this.#target, deadLetter: this.options.deadLetter },
+        { minIdleMs: this.options.claimIdleMs, cursor: this.#reclaimCursor, count: free },
+      );
       this.#reclaimCursor = result.cursor;
-      for (const id of result.deleted) {
-        await this.#deadLetter(id, 'missing', 'the entry was trimmed or deleted while pending', -1, true);
+      for (const { id, deadLetterId } of result.deadLettered) {
+        const error = 'the entry was trimmed or deleted while pending';
+        this.#events.emit('dead-lettered', { id, deadLetterId, reason: 'missing', error, deliveryCount: -1 });
       }
       for (const { entry, deliveryCount } of result.claimed) this.#dispatch(entry, deliveryCount);
-      const ids = result.claimed.map((c) => c.entry[0]).concat(result.deleted);
+      const ids = result.claimed.map((c) => c.entry[0]).concat(result.deadLettered.map((d) => d.id));
       if (ids.length > 0) this.#events.emit('reclaimed', { ids, count: ids.length });
       if (result.cursor === '0-0') return;
     }

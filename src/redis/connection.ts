@@ -43,6 +43,8 @@ export class RedisConnection {
   readonly clientName: string;
   #closed = false;
   #lastError: unknown;
+  /** Set while the first connection is being made. */
+  #connectDeadline: number | undefined;
   #closeListeners = new Set<() => void>();
 
   private constructor(readonly options: ConnectionOptions) {
@@ -58,7 +60,13 @@ export class RedisConnection {
       commandOptions: { timeout: 0 },
       socket: {
         connectTimeout: options.connectTimeoutMs,
-        reconnectStrategy: (retries: number) => reconnectDelay(retries),
+        // node-redis sleeps between attempts on a timer nothing can cancel: never sleep past the
+        // first connection's deadline, and stop at once when closed, or the process lingers.
+        reconnectStrategy: (retries: number) => {
+          if (this.#closed) return false;
+          const wait = reconnectDelay(retries);
+          return this.#connectDeadline === undefined ? wait : Math.max(0, Math.min(wait, this.#connectDeadline - Date.now()));
+        },
       },
     }) as unknown as RedisClientType;
     // node-redis reports connection trouble as 'error' events; without a listener Node would
@@ -188,6 +196,7 @@ export class RedisConnection {
 
   async #connect(): Promise<void> {
     const deadline = Date.now() + this.options.connectTimeoutMs;
+    this.#connectDeadline = deadline;
     const connecting = this.client.connect().then(() => undefined);
     try {
       await this.#withDeadline(connecting, deadline, 'connect');
@@ -195,6 +204,8 @@ export class RedisConnection {
       this.destroy();
       connecting.catch(() => undefined);
       throw this.#notConnected(error instanceof TimeoutError ? this.#lastError ?? error : error);
+    } finally {
+      this.#connectDeadline = undefined;
     }
   }
 

@@ -33,7 +33,7 @@ describe('fieldsCodec.encode', () => {
   });
 
   test('rejects nested values, null and undefined, naming the field', () => {
-    assert.throws(() => encode(fieldsCodec, { ok: '1', nested: { a: 1 } }), isFieldError('nested', /`nested`.*got object.*json codec/));
+    assert.throws(() => encode(fieldsCodec, { ok: '1', nested: { a: 1 } }), isFieldError('nested', /`nested`.*got an object.*json codec/));
     assert.throws(() => encode(fieldsCodec, { list: [1, 2] }), isFieldError('list', /`list`.*an array/));
     assert.throws(() => encode(fieldsCodec, { gone: null }), isFieldError('gone', /`gone`.*null/));
     assert.throws(() => encode(fieldsCodec, { missing: undefined }), isFieldError('missing', /`missing`.*undefined/));

@@ -110,7 +110,7 @@ function fieldText(name: string, value: unknown): string {
     default:
       throw new InvalidFieldError(
         name,
-        `Field \`${name}\`: expected a string, number, boolean or bigint, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}` +
+        `Field \`${name}\`: expected a string, number, boolean or bigint, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : value === undefined ? 'undefined' : `a ${typeof value}`.replace(/^a ([aeiou])/, 'an $1')}` +
           (typeof value === 'object' ? ' (use the json codec for nested data)' : ''),
       );
   }

@@ -17,7 +17,9 @@ describe('assertStreamName', () => {
       ['events\torders', /no spaces/],
       ['events\norders', /no spaces/],
       ['events\u0000', /control/],
-      ['{events}:orders', /`\{`/],
+      ['{}:orders', /`\{`/],
+      ['events:{orders}', /`\{`/],
+      ['{a}{b}', /`\{`/],
       ['events:orders}', /`\{`/],
       ['x'.repeat(513), /at most 512/],
       [42, /a string/],
@@ -42,5 +44,10 @@ describe('assertStreamName', () => {
 describe('helperKey', () => {
   test('uses the stream name as the hash tag', () => {
     assert.equal(helperKey('events:orders', 'dlq'), '{events:orders}:dlq');
+  });
+
+  test('a helper stream (leading hash tag) is a stream too, and keeps its tag', () => {
+    assert.equal(assertStreamName('{events:orders}:dlq'), '{events:orders}:dlq');
+    assert.equal(helperKey('{events:orders}:dlq', 'idmp'), '{events:orders}:dlq:idmp');
   });
 });

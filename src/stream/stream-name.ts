@@ -16,13 +16,24 @@ export function assertStreamName(name: unknown): string {
   if (/[\s\u0000-\u001f\u007f]/.test(name)) {
     throw new InvalidStreamNameError(name, 'expected no spaces or control characters (use `:` or `.` as separators)');
   }
-  if (/[{}]/.test(name)) {
-    throw new InvalidStreamNameError(name, 'expected no `{` or `}`: Sluice uses the name as the hash tag of its helper keys');
+  // Braces only as one leading hash tag, as helper streams have (`{events:orders}:dlq`):
+  // anything else would break the `{stream}:…` layout of helper keys.
+  if (/[{}]/.test(name) && !HASH_TAGGED.test(name)) {
+    throw new InvalidStreamNameError(
+      name,
+      'expected no `{` or `}` except one leading hash tag like `{events:orders}:dlq`: Sluice uses the name as the hash tag of its helper keys',
+    );
   }
   return name;
 }
 
-/** A helper key of a stream, in the stream's cluster slot: `{events:orders}:dlq`. */
+/** `{tag}rest`: a non-empty tag, no other braces. */
+const HASH_TAGGED = /^\{[^{}]+\}[^{}]*$/;
+
+/**
+ * A helper key of a stream, in the stream's cluster slot: `{events:orders}:dlq`. A name that
+ * already starts with a hash tag (a helper stream itself) keeps it: `{events:orders}:dlq:idmp`.
+ */
 export function helperKey(stream: string, suffix: string): string {
-  return `{${stream}}:${suffix}`;
+  return HASH_TAGGED.test(stream) ? `${stream}:${suffix}` : `{${stream}}:${suffix}`;
 }

@@ -51,6 +51,8 @@ export interface RangeOptions {
 export interface StreamContext {
   conn: RedisConnection;
   publisher: Publisher;
+  /** Registers a worker so closing the connection closes it too. */
+  track?: (worker: Worker) => void;
 }
 
 const RANGE_PAGE = 1000;
@@ -151,11 +153,13 @@ export class Stream<I = FieldsInput, E = FieldsEvent> {
    * starts at once; `await worker.ready` to know the group exists, `await worker.close()` to stop.
    */
   consume(options: ConsumerOptions<E>, handler: Handler<E>): Worker<E & EventEnvelope> {
-    return new Worker<E & EventEnvelope>(
+    const worker = new Worker<E & EventEnvelope>(
       { conn: this.#ctx.conn, decoder: this.#decoder },
       options as ConsumerOptions<E & EventEnvelope>,
       handler as Handler<E & EventEnvelope>,
     );
+    this.#ctx.track?.(worker as unknown as Worker);
+    return worker;
   }
 
   /** The dead-letter stream of this stream (`{<name>}:dlq`, or another key). */

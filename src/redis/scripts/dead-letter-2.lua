@@ -6,15 +6,11 @@
 -- ARGV[4]  error message  ARGV[5]  delivery count  ARGV[6]  consumer
 -- ARGV[7]  time (epoch ms)
 -- ARGV[8]  max length of the dead-letter stream (approximate; 0 = unbounded)
--- ARGV[9]  '1' when the entry already left the pending list (XAUTOCLAIM drops deleted entries
---          from it and reports their IDs): dead-letter it without the pending check
 -- returns  the dead-letter entry's ID, or false when the entry is no longer pending for the
 --          group (another consumer already acknowledged or dead-lettered it)
-if ARGV[9] ~= '1' then
-  local pending = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
-  if #pending == 0 then
-    return false
-  end
+local pending = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1)
+if #pending == 0 then
+  return false
 end
 local args = { 'XADD', KEYS[2] }
 local maxlen = tonumber(ARGV[8])

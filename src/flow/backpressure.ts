@@ -1,0 +1,123 @@
+import { BackpressureError, InvalidOptionError } from '../errors.js';
+import type { RedisConnection } from '../redis/connection.js';
+import { parseDuration } from '../stream/time.js';
+import { groupLags } from './lag.js';
+
+/** Producer limits of a stream: publishing slows down when consumers fall behind. */
+export interface BackpressureOptions {
+  /** Most entries any counted group may lag behind (not yet delivered to it). */
+  maxLag?: number;
+  /** The groups whose lag counts. @default every group of the stream */
+  groups?: string[];
+  /** Hard cap on the stream's length: publishing stops rather than trimming unread events. */
+  maxLen?: number;
+  /**
+   * Over a limit: `'block'` waits until the stream is back under it (up to `timeout`), `'reject'`
+   * throws `BackpressureError` at once with `retryAfterMs`.
+   * @default 'block'
+   */
+  onLimit?: 'block' | 'reject';
+  /** How long a blocked publish waits before it throws BackpressureError. @default the publish timeout */
+  timeout?: number | string;
+  /**
+   * How long one reading of lag and length is reused, so publishing stays fast (one XINFO per
+   * interval, not per event).
+   * @default 250 (ms)
+   */
+  cacheFor?: number | string;
+}
+
+interface Reading {
+  at: number;
+  /** Why the stream is over its limits, or undefined when it is not. */
+  over: string | undefined;
+}
+
+/** Checks a stream's limits for its producers, from a briefly cached reading. */
+export class BackpressureGate {
+  readonly maxLag: number | undefined;
+  readonly maxLen: number | undefined;
+  readonly groups: readonly string[] | undefined;
+  readonly onLimit: 'block' | 'reject';
+  readonly timeoutMs: number;
+  readonly cacheMs: number;
+  #reading: Reading | undefined;
+  #refreshing: Promise<Reading> | undefined;
+
+  constructor(
+    private readonly conn: RedisConnection,
+    readonly stream: string,
+    options: BackpressureOptions,
+    defaultTimeoutMs: number,
+  ) {
+    if (options.maxLag !== undefined && (!Number.isSafeInteger(options.maxLag) || options.maxLag < 0)) {
+      throw new InvalidOptionError('backpressure.maxLag', options.maxLag, 'a whole number of entries ≥ 0');
+    }
+    if (options.maxLen !== undefined && (!Number.isSafeInteger(options.maxLen) || options.maxLen < 1)) {
+      throw new InvalidOptionError('backpressure.maxLen', options.maxLen, 'a whole number of entries ≥ 1');
+    }
+    if (options.maxLag === undefined && options.maxLen === undefined) {
+      throw new InvalidOptionError('backpressure', options, 'limits with `maxLag` and/or `maxLen`');
+    }
+    if (options.groups !== undefined && (!Array.isArray(options.groups) || options.groups.some((g) => typeof g !== 'string'))) {
+      throw new InvalidOptionError('backpressure.groups', options.groups, 'an array of group names');
+    }
+    const onLimit = options.onLimit ?? 'block';
+    if (onLimit !== 'block' && onLimit !== 'reject') throw new InvalidOptionError('backpressure.onLimit', onLimit, '`block` or `reject`');
+    this.maxLag = options.maxLag;
+    this.maxLen = options.maxLen;
+    this.groups = options.groups;
+    this.onLimit = onLimit;
+    this.timeoutMs = options.timeout === undefined ? defaultTimeoutMs : parseDuration(options.timeout, 'backpressure.timeout');
+    this.cacheMs = parseDuration(options.cacheFor ?? 250, 'backpressure.cacheFor');
+  }
+
+  /**
+   * Undefined when publishing may go on now (the common, synchronous case); otherwise a promise
+   * that resolves once it may, or rejects with BackpressureError.
+   */
+  admit(now = Date.now()): Promise<void> | undefined {
+    const reading = this.#reading;
+    if (reading && now - reading.at < this.cacheMs && reading.over === undefined) return undefined;
+    return this.#admitSlow();
+  }
+
+  async #admitSlow(): Promise<void> {
+    const deadline = Date.now() + this.timeoutMs;
+    for (;;) {
+      const reading = await this.#read();
+      if (reading.over === undefined) return;
+      if (this.onLimit === 'reject') throw new BackpressureError(this.cacheMs, `${reading.over}: publishing is refused until consumers catch up`);
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) {
+        throw new BackpressureError(this.cacheMs, `${reading.over}, and it stayed so for ${this.timeoutMs} ms: consumers are not catching up`);
+      }
+      // Waiting for the condition to clear: the next reading is due after the cache interval.
+      await new Promise((resolve) => setTimeout(resolve, Math.min(remaining, Math.max(this.cacheMs, 10))));
+    }
+  }
+
+  async #read(): Promise<Reading> {
+    const fresh = this.#reading;
+    if (fresh && Date.now() - fresh.at < this.cacheMs) return fresh;
+    this.#refreshing ??= this.#measure().finally(() => (this.#refreshing = undefined));
+    return this.#refreshing;
+  }
+
+  async #measure(): Promise<Reading> {
+    let over: string | undefined;
+    if (this.maxLen !== undefined) {
+      const length = await this.conn.command<number>(['XLEN', this.stream]);
+      if (length >= this.maxLen) over = `${this.stream} holds ${length} entries (limit ${this.maxLen})`;
+    }
+    if (over === undefined && this.maxLag !== undefined) {
+      // Counting past the limit is pointless: stop at limit + 1 when Redis cannot tell the lag.
+      const lags = await groupLags(this.conn, this.stream, this.maxLag + 1);
+      const counted = this.groups ? lags.filter((l) => this.groups?.includes(l.group)) : lags;
+      const worst = counted.reduce<(typeof counted)[number] | undefined>((a, b) => (a && a.lag >= b.lag ? a : b), undefined);
+      if (worst && worst.lag > this.maxLag) over = `group ${worst.group} lags ${worst.exact ? '' : 'at least '}${worst.lag} entries behind ${this.stream} (limit ${this.maxLag})`;
+    }
+    this.#reading = { at: Date.now(), over };
+    return this.#reading;
+  }
+}
