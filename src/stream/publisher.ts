@@ -1,5 +1,6 @@
-import { BackpressureError, ClosedError, InvalidOptionError, TimeoutError } from '../errors.js';
+import { BackpressureError, ClosedError, InvalidOptionError, NotConnectedError, TimeoutError } from '../errors.js';
 import type { RedisConnection } from '../redis/connection.js';
+import { PipelineConnection, type ReplyHandler } from '../redis/pipeline-connection.js';
 import { isRetryable, toSluiceError } from '../redis/redis-errors.js';
 
 /** How a `Publisher` batches and bounds what it holds. */
@@ -31,9 +32,10 @@ interface Item {
   trim: BatchTrim | undefined;
   resolve: (id: string) => void;
   reject: (error: Error) => void;
+  /** Epoch ms after which the publish fails; set when the item is first flushed. */
   deadline: number;
   settled: boolean;
-  /** The batch the item was last sent in: replies from an earlier attempt are ignored. */
+  /** The batch the item is in flight in; undefined while queued or waiting for a retry. */
   batch: Batch | undefined;
 }
 
@@ -49,16 +51,25 @@ const DEFAULTS = { maxBatch: 1000, maxBuffered: 50_000, onFull: 'block' as const
  * Coalesces concurrent publishes into pipelined XADD batches (the guide's step 4, without the
  * caller writing a pipeline), with one deadline timer per batch rather than per event.
  *
+ * Batches go over the publisher's own connection (`PipelineConnection`: one socket write per
+ * batch, minimal reply parsing), opened on the first publish from the URL of `conn`; everything
+ * else Sluice does stays on `conn` (node-redis). See BENCHMARKS.md for why.
+ *
+ * Order: one caller's events are written in the order of its calls. When some must be retried
+ * (the connection dropped, Redis is LOADING), events published meanwhile wait behind them.
+ *
  * Delivery is at-least-once: an XADD whose reply was lost with the connection is sent again after
  * the reconnect, so it may be stored twice (idempotency keys make such a retry safe).
  */
 export class Publisher {
-  readonly #conn: RedisConnection;
+  readonly #pipe: PipelineConnection;
   readonly #timeoutMs: number;
   readonly #maxBatch: number;
   readonly #maxBuffered: number;
   readonly #onFull: 'block' | 'reject';
+  /** Published, not yet flushed. */
   #queue: Item[] = [];
+  /** Failed with a retryable error, or held behind such: sent again, first, once Redis is back. */
   #retry: Item[] = [];
   #buffered = 0;
   #flushScheduled = false;
@@ -70,7 +81,11 @@ export class Publisher {
 
   constructor(conn: RedisConnection, timeoutMs: number, options: PublisherOptions = {}) {
     const checked = checkPublisherOptions(options);
-    this.#conn = conn;
+    this.#pipe = new PipelineConnection({
+      url: conn.options.url,
+      connectTimeoutMs: conn.options.connectTimeoutMs,
+      clientName: `${conn.clientName}:publisher`,
+    });
     this.#timeoutMs = timeoutMs;
     this.#maxBatch = checked.maxBatch;
     this.#maxBuffered = checked.maxBuffered;
@@ -87,13 +102,7 @@ export class Publisher {
     if (this.#closed) return Promise.reject(new ClosedError('The publisher'));
     if (this.#buffered >= this.#maxBuffered || this.#spaceWaiters.length > 0) return this.#sendWhenRoom(args, trim);
     this.#buffered++;
-    return new Promise<string>((resolve, reject) => {
-      this.#queue.push({ args, trim, resolve, reject, deadline: 0, settled: false, batch: undefined });
-      if (!this.#flushScheduled) {
-        this.#flushScheduled = true;
-        setImmediate(this.#flush);
-      }
-    });
+    return this.#enqueue(args, trim);
   }
 
   /** Resolves once everything queued so far has been written or has failed. */
@@ -102,10 +111,22 @@ export class Publisher {
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
-  /** Refuses new events, then waits for the buffered ones. */
+  /** Refuses new events, waits for the buffered ones, then closes the publisher's connection. */
   async close(): Promise<void> {
     this.#closed = true;
     await this.drain();
+    await this.#pipe.close();
+  }
+
+  /** Takes a slot already counted in #buffered. */
+  #enqueue(args: readonly string[], trim: BatchTrim | undefined): Promise<string> {
+    return new Promise<string>((resolve, reject) => {
+      this.#queue.push({ args, trim, resolve, reject, deadline: 0, settled: false, batch: undefined });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(this.#flush);
+      }
+    });
   }
 
   async #sendWhenRoom(args: readonly string[], trim: BatchTrim | undefined): Promise<string> {
@@ -135,13 +156,7 @@ export class Publisher {
       this.#release();
       throw new ClosedError('The publisher');
     }
-    return new Promise<string>((resolve, reject) => {
-      this.#queue.push({ args, trim, resolve, reject, deadline: 0, settled: false, batch: undefined });
-      if (!this.#flushScheduled) {
-        this.#flushScheduled = true;
-        setImmediate(this.#flush);
-      }
-    });
+    return this.#enqueue(args, trim);
   }
 
   readonly #flush = (): void => {
@@ -150,6 +165,14 @@ export class Publisher {
     if (queue.length === 0) return;
     this.#queue = [];
     const now = Date.now();
+    for (const item of queue) if (item.deadline === 0) item.deadline = now + this.#timeoutMs;
+    if (this.#retryWaiting || !this.#pipe.isReady) {
+      // Behind the events being retried (order), or not connected yet (the first publish):
+      // these wait for the connection with the retries.
+      for (const item of queue) this.#retry.push(item);
+      this.#waitAndRetry(undefined);
+      return;
+    }
     for (let start = 0; start < queue.length; start += this.#maxBatch) {
       this.#sendBatch(start === 0 && queue.length <= this.#maxBatch ? queue : queue.slice(start, start + this.#maxBatch), now);
     }
@@ -157,28 +180,36 @@ export class Publisher {
 
   #sendBatch(items: Item[], now: number): void {
     const batch: Batch = { items, unsettled: items.length, timer: undefined };
-    const client = this.#conn.client;
+    const pipe = this.#pipe;
     let trims: Map<string, BatchTrim> | undefined;
     let earliest = Infinity;
     for (const item of items) {
-      if (item.deadline === 0) item.deadline = now + this.#timeoutMs;
       if (item.deadline < earliest) earliest = item.deadline;
       item.batch = batch;
       if (item.trim) (trims ??= new Map()).set(item.trim.key, item.trim);
-      client.sendCommand<string>(item.args).then(
-        (id) => this.#settle(item, batch, id, undefined),
-        (error: unknown) => this.#failed(item, batch, error),
-      );
+      // Cannot refuse: readiness was checked by #flush and only changes on socket events.
+      if (!pipe.write(item.args, this.#replies, item)) this.#failed(item, batch, new NotConnectedError('The publisher connection is not ready'));
     }
     if (trims) {
       for (const trim of trims.values()) {
         const args = trim.args(now);
         // Retention is best effort per batch: a failed trim is redone by the next batch.
-        if (args) client.sendCommand(args).catch(() => undefined);
+        if (args) pipe.write(args, IGNORE_REPLY, undefined);
       }
     }
-    this.#armTimer(batch, earliest);
+    pipe.flush();
+    if (batch.unsettled > 0) this.#armTimer(batch, earliest);
   }
+
+  /** Replies to XADDs: the token is the item (one handler for all, no closure per event). */
+  readonly #replies: ReplyHandler<Item> = {
+    onReply: (item, error, reply) => {
+      const batch = item.batch;
+      if (item.settled || batch === undefined) return;
+      if (error) this.#failed(item, batch, error);
+      else this.#settle(item, batch, reply as string, undefined);
+    },
+  };
 
   #armTimer(batch: Batch, deadline: number): void {
     batch.timer = setTimeout(() => this.#expire(batch), Math.max(0, deadline - Date.now()));
@@ -205,7 +236,6 @@ export class Publisher {
   }
 
   #failed(item: Item, batch: Batch, error: unknown): void {
-    if (item.settled || item.batch !== batch) return;
     if (isRetryable(error) && Date.now() < item.deadline) {
       // Leaves this batch without settling: the retry sends it in a new one.
       item.batch = undefined;
@@ -222,7 +252,7 @@ export class Publisher {
     this.#retryWaiting = true;
     let earliest = Infinity;
     for (const item of this.#retry) if (item.deadline < earliest) earliest = item.deadline;
-    this.#conn.waitReady(earliest, cause, this.#retryAttempt++).then(
+    this.#pipe.waitReady(earliest, cause, this.#retryAttempt++).then(
       () => {
         this.#retryWaiting = false;
         const retry = this.#retry;
@@ -235,8 +265,9 @@ export class Publisher {
         this.#retryWaiting = false;
         const now = Date.now();
         const keep: Item[] = [];
+        const closed = error instanceof ClosedError;
         for (const item of this.#retry) {
-          if (item.deadline <= now) this.#settle(item, undefined, undefined, toSluiceError(error, 'XADD'));
+          if (closed || item.deadline <= now) this.#settle(item, undefined, undefined, toSluiceError(error, 'XADD'));
           else keep.push(item);
         }
         this.#retry = keep;
@@ -275,6 +306,8 @@ export class Publisher {
     if (--batch.unsettled === 0 && batch.timer) clearTimeout(batch.timer);
   }
 }
+
+const IGNORE_REPLY: ReplyHandler<undefined> = { onReply: () => undefined };
 
 /** Validates publisher options (so `connect()` can refuse them before opening a connection). */
 export function checkPublisherOptions(options: PublisherOptions = {}): Required<PublisherOptions> {

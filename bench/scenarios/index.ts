@@ -1,0 +1,5 @@
+import type { Scenario } from '../lib/scenario.js';
+import { publishScenario } from './publish.js';
+
+/** Every scenario, in run order. A new one is a file in this folder, added here. */
+export const scenarios: readonly Scenario[] = [publishScenario];
