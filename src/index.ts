@@ -33,4 +33,5 @@ export type { ConsumerOptions } from './consumer/options.js';
 export type { BackoffOptions } from './consumer/backoff.js';
 export type { WorkerEvents, DeadLetterReason } from './consumer/worker-events.js';
 export { DeadLetterQueue, type DeadLetter } from './consumer/dead-letter-queue.js';
+export { readGroupReports, type GroupReport, type GroupsReport, type GroupReportOptions, type PendingEntryInfo } from './consumer/group-report.js';
 export * from './errors.js';

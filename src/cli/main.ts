@@ -1,7 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { InvalidInputError, SluiceError } from '../errors.js';
+import { registerConsume } from './commands/consume.js';
+import { registerDlq } from './commands/dlq.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerGroups } from './commands/groups.js';
 import { registerInfo } from './commands/info.js';
 import { registerPublish } from './commands/publish.js';
 import { registerRange } from './commands/range.js';
@@ -60,6 +63,9 @@ Reference: docs/cli.md`,
   registerRange(program);
   registerInfo(program);
   registerTrim(program);
+  registerConsume(program);
+  registerGroups(program);
+  registerDlq(program);
   registerDoctor(program);
   registerRedis(program);
   return program;

@@ -60,6 +60,27 @@ export function nonEmpty(option: string): (value: string) => string {
   };
 }
 
+/** A group or consumer name: non-empty, without spaces or control characters (Redis would take them, shells and logs would not). */
+export function groupName(option: string): (value: string) => string {
+  return (value) => {
+    // eslint-disable-next-line no-control-regex
+    if (value.length === 0 || /[\s\u0000-\u001f\u007f]/.test(value)) throw new InvalidOptionError(option, value, 'a non-empty name without spaces, like billing');
+    return value;
+  };
+}
+
+/**
+ * A repeatable list of stream IDs (`--id A B` or `--id A --id B`): commander hands a variadic
+ * option's values to its parser one at a time, with the list so far.
+ */
+export function streamIds(option: string): (value: string, previous: string[] | undefined) => string[] {
+  return (value, previous) => {
+    const text = value.trim();
+    if (!isStreamId(text)) throw new InvalidStreamIdError(value, `\`${option}\` to be a stream ID like 1692632086370-0`);
+    return [...(previous ?? []), text];
+  };
+}
+
 /** A stream name the library accepts (no spaces, no braces…), checked before connecting. */
 export function streamName(value: string): string {
   return assertStreamName(value);

@@ -30,8 +30,10 @@ describe('output formatting', () => {
   });
 
   test('progress line: a bar when the size is known, cut to the terminal width', () => {
-    assert.equal(renderProgress('events:orders', 5000, 0.5, 2000), 'events:orders [##########----------]  50%  5,000 events  2,500/s  2.00s');
-    assert.equal(renderProgress('events:orders', 5000, undefined, 2000), 'events:orders  5,000 events  2,500/s  2.00s');
-    assert.equal(renderProgress('events:orders', 5000, 0.5, 2000, 20).length, 19);
+    const line = { label: 'events:orders', done: 5000, elapsedMs: 2000 };
+    assert.equal(renderProgress({ ...line, fraction: 0.5 }), 'events:orders [##########----------]  50%  5,000 events  2,500/s  2.00s');
+    assert.equal(renderProgress(line), 'events:orders  5,000 events  2,500/s  2.00s');
+    assert.equal(renderProgress({ ...line, fraction: 0.5, columns: 20 }).length, 19);
+    assert.equal(renderProgress({ ...line, detail: '3 retried  1 dead-lettered' }), 'events:orders  5,000 events  2,500/s  2.00s  3 retried  1 dead-lettered');
   });
 });

@@ -5,6 +5,8 @@ export interface ProgressSource {
   done(): number;
   /** Fraction of the input consumed, 0…1, when the input's size is known (a file); else undefined. */
   fraction?(): number | undefined;
+  /** More counts shown after the rate, e.g. `2 retried  1 dead-lettered`. */
+  detail?(): string;
 }
 
 const WIDTH = 20;
@@ -51,15 +53,48 @@ export class ProgressBar {
   }
 
   #draw(): void {
-    this.#stream.write(`\r\x1b[2K${renderProgress(this.#label, this.#source.done(), this.#source.fraction?.(), Date.now() - this.#started, this.#stream.columns || 80)}`);
+    const line = renderProgress({
+      label: this.#label,
+      done: this.#source.done(),
+      fraction: this.#source.fraction?.(),
+      elapsedMs: Date.now() - this.#started,
+      columns: this.#stream.columns || 80,
+      detail: this.#source.detail?.(),
+    });
+    this.#stream.write(`\r\x1b[2K${line}`);
     this.#drawn = true;
+  }
+
+  /**
+   * Writes a line to the bar's stream (a warning, an error) without mixing it into the bar: the
+   * bar is erased first and redrawn at the next tick.
+   */
+  log(text: string): void {
+    if (this.#drawn) this.#stream.write('\r\x1b[2K');
+    this.#drawn = false;
+    this.#stream.write(`${text}\n`);
   }
 }
 
+/** What one progress line shows. */
+export interface ProgressLine {
+  label: string;
+  /** Units done (events). */
+  done: number;
+  /** 0…1 when the input's size is known: draws a bar. */
+  fraction?: number | undefined;
+  elapsedMs: number;
+  /** The terminal's width: the line is cut to fit. @default 80 */
+  columns?: number;
+  /** Shown after the rate. */
+  detail?: string | undefined;
+}
+
 /** The text of one progress line (pure, for tests). */
-export function renderProgress(label: string, done: number, fraction: number | undefined, elapsedMs: number, columns = 80): string {
+export function renderProgress({ label, done, fraction, elapsedMs, columns = 80, detail }: ProgressLine): string {
   const rate = elapsedMs > 0 ? (done * 1000) / elapsedMs : 0;
-  const counts = `${formatCount(done)} events  ${formatCount(rate)}/s  ${formatDuration(elapsedMs)}`;
+  let counts = `${formatCount(done)} events  ${formatCount(rate)}/s  ${formatDuration(elapsedMs)}`;
+  if (detail !== undefined && detail !== '') counts += `  ${detail}`;
   let line: string;
   if (fraction === undefined) {
     line = `${label}  ${counts}`;
