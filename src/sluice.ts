@@ -6,6 +6,7 @@ import type { FieldsEvent, FieldsInput, JsonEvent } from './stream/event.js';
 import { checkPublisherOptions, Publisher, type PublisherOptions } from './stream/publisher.js';
 import { Stream, type StreamContext, type StreamOptions } from './stream/stream.js';
 import type { Worker } from './consumer/worker.js';
+import { logger } from './observe/logger.js';
 import { parseDuration } from './stream/time.js';
 
 export interface ConnectOptions {
@@ -106,6 +107,9 @@ export class Sluice {
     return {
       conn: this.#conn,
       publisher: this.#publisher,
+      capabilities: () => this.capabilities(),
+      log: logger,
+      timeoutMs: this.#conn.options.commandTimeoutMs,
       track: (worker) => {
         this.#workers.add(worker);
         void worker.closed.then(() => this.#workers.delete(worker));

@@ -342,9 +342,10 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
       }
       if (outcome.kind === 'dead-lettered') return;
       const { error } = outcome;
-      this.#events.emit('failed', { event: current, deliveryCount, error });
+      // An attempt cut short by close() is not a failure of the event: it stays pending.
       if (this.#closing) return;
-      if (error instanceof NonRetryableError) {
+      this.#events.emit('failed', { event: current, deliveryCount, error });
+      if (isNonRetryable(error)) {
         await this.#deadLetter(current.id, 'non-retryable', errorMessage(error), deliveryCount);
         return;
       }
@@ -513,6 +514,8 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
 
   async #checkIdle(): Promise<void> {
     try {
+      // Acks are batched: send the ones still queued, or the group looks busy for one more BLOCK.
+      await this.#acker.flush();
       const groups = (await this.#conn.command<unknown[]>(['XINFO', 'GROUPS', this.stream])).map(pairs);
       const group = groups.find((g) => g.name === this.options.group);
       if (!group || Number(group.pending) > 0) return;
@@ -593,6 +596,14 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
     }
     await this.#acker.flush().catch((error: unknown) => this.#report(error, 'flushing acknowledgements at close'));
   }
+}
+
+/**
+ * By code, not `instanceof`: a handler module may import another copy of sluice (a global CLI
+ * running a project's handler), whose NonRetryableError is a different class.
+ */
+function isNonRetryable(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === 'ERR_NON_RETRYABLE';
 }
 
 function errorMessage(error: unknown): string {

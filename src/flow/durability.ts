@@ -58,20 +58,22 @@ export function durabilityCommand(durability: ResolvedDurability, caps: Capabili
 }
 
 /** Throws DurabilityError when the WAIT / WAITAOF reply falls short of what was asked. */
-export function checkDurabilityReply(durability: ResolvedDurability, reply: unknown): void {
+export function checkDurabilityReply(durability: ResolvedDurability, reply: unknown, eventId?: string): void {
   if (durability.level === 'replicas') {
     const acked = Number(reply);
     if (acked < durability.replicas) {
       throw new DurabilityError(
         'ERR_DURABILITY_TIMEOUT',
-        `Only ${acked} of ${durability.replicas} replicas acknowledged within ${durability.timeoutMs} ms; the event is stored on the primary but not yet replicated`,
+        `Only ${acked} of ${durability.replicas} replicas acknowledged within ${durability.timeoutMs} ms; the event${eventId ? ` ${eventId}` : ''} is stored on the primary but not yet replicated`,
+        eventId,
       );
     }
   } else if (durability.level === 'fsync' && Array.isArray(reply)) {
     if (Number(reply[0]) < 1) {
       throw new DurabilityError(
         'ERR_DURABILITY_TIMEOUT',
-        `The AOF was not fsynced within ${durability.timeoutMs} ms; the event is stored but not yet on disk`,
+        `The AOF was not fsynced within ${durability.timeoutMs} ms; the event${eventId ? ` ${eventId}` : ''} is stored but not yet on disk`,
+        eventId,
       );
     }
   }

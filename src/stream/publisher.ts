@@ -1,7 +1,7 @@
-import { BackpressureError, ClosedError, InvalidOptionError, NotConnectedError, TimeoutError } from '../errors.js';
+import { BackpressureError, ClosedError, DurabilityError, InvalidOptionError, NotConnectedError, SluiceError, TimeoutError } from '../errors.js';
 import type { RedisConnection } from '../redis/connection.js';
 import { PipelineConnection, type ReplyHandler } from '../redis/pipeline-connection.js';
-import { isRetryable, toSluiceError } from '../redis/redis-errors.js';
+import { isRetryable, redisErrorCode, toSluiceError } from '../redis/redis-errors.js';
 
 /** How a `Publisher` batches and bounds what it holds. */
 export interface PublisherOptions {
@@ -27,9 +27,32 @@ export interface PublisherOptions {
 /** Sent once per batch for a stream whose batch included it (XTRIM MINID for `maxAge`). */
 export type BatchTrim = { key: string; args: (now: number) => string[] | undefined };
 
+/**
+ * A command sent once after a batch's writes, that the publishes asking for it wait for: WAIT /
+ * WAITAOF for durability. It must go on the publisher's connection, since both only cover the
+ * writes of their own connection. `check` throws when the reply falls short.
+ */
+export interface FollowUp {
+  args: readonly string[];
+  check(reply: unknown, eventId: string): void;
+}
+
+/** What a publish may need beyond its command. Absent on the plain XADD path (no cost there). */
+export interface SendExtras {
+  trim?: BatchTrim;
+  followUp?: FollowUp;
+  /** The command is an EVALSHA of this script: on NOSCRIPT (a restarted server) it is loaded and sent again. */
+  script?: { source: string };
+}
+
 interface Item {
   args: readonly string[];
   trim: BatchTrim | undefined;
+  extras: SendExtras | undefined;
+  /** The ID, once stored, while the item waits for its follow-up's reply. */
+  id: string | undefined;
+  /** NOSCRIPT reloads so far (bounded, so a server that refuses scripts cannot loop us). */
+  reloads: number;
   resolve: (id: string) => void;
   reject: (error: Error) => void;
   /** Epoch ms after which the publish fails; set when the item is first flushed. */
@@ -97,12 +120,15 @@ export class Publisher {
     return this.#buffered;
   }
 
-  /** Queues one XADD (fully built) and resolves to the ID Redis gave it. */
-  send(args: readonly string[], trim?: BatchTrim): Promise<string> {
+  /**
+   * Queues one XADD (fully built; or an EVALSHA whose reply starts with the ID) and resolves to the
+   * ID Redis gave it.
+   */
+  send(args: readonly string[], trim?: BatchTrim, extras?: SendExtras): Promise<string> {
     if (this.#closed) return Promise.reject(new ClosedError('The publisher'));
-    if (this.#buffered >= this.#maxBuffered || this.#spaceWaiters.length > 0) return this.#sendWhenRoom(args, trim);
+    if (this.#buffered >= this.#maxBuffered || this.#spaceWaiters.length > 0) return this.#sendWhenRoom(args, trim, extras);
     this.#buffered++;
-    return this.#enqueue(args, trim);
+    return this.#enqueue(args, trim, extras);
   }
 
   /** Resolves once everything queued so far has been written or has failed. */
@@ -119,9 +145,9 @@ export class Publisher {
   }
 
   /** Takes a slot already counted in #buffered. */
-  #enqueue(args: readonly string[], trim: BatchTrim | undefined): Promise<string> {
+  #enqueue(args: readonly string[], trim: BatchTrim | undefined, extras: SendExtras | undefined): Promise<string> {
     return new Promise<string>((resolve, reject) => {
-      this.#queue.push({ args, trim, resolve, reject, deadline: 0, settled: false, batch: undefined });
+      this.#queue.push({ args, trim, extras, id: undefined, reloads: 0, resolve, reject, deadline: 0, settled: false, batch: undefined });
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
         setImmediate(this.#flush);
@@ -129,7 +155,7 @@ export class Publisher {
     });
   }
 
-  async #sendWhenRoom(args: readonly string[], trim: BatchTrim | undefined): Promise<string> {
+  async #sendWhenRoom(args: readonly string[], trim: BatchTrim | undefined, extras: SendExtras | undefined): Promise<string> {
     if (this.#onFull === 'reject') {
       throw new BackpressureError(
         50,
@@ -156,7 +182,7 @@ export class Publisher {
       this.#release();
       throw new ClosedError('The publisher');
     }
-    return this.#enqueue(args, trim);
+    return this.#enqueue(args, trim, extras);
   }
 
   readonly #flush = (): void => {
@@ -182,11 +208,20 @@ export class Publisher {
     const batch: Batch = { items, unsettled: items.length, timer: undefined };
     const pipe = this.#pipe;
     let trims: Map<string, BatchTrim> | undefined;
+    let followUps: Map<FollowUp, FollowUpGroup> | undefined;
     let earliest = Infinity;
     for (const item of items) {
       if (item.deadline < earliest) earliest = item.deadline;
       item.batch = batch;
+      item.id = undefined;
       if (item.trim) (trims ??= new Map()).set(item.trim.key, item.trim);
+      const followUp = item.extras?.followUp;
+      if (followUp) {
+        followUps ??= new Map();
+        let group = followUps.get(followUp);
+        if (!group) followUps.set(followUp, (group = { followUp, batch, items: [] }));
+        group.items.push(item);
+      }
       // Cannot refuse: readiness was checked by #flush and only changes on socket events.
       if (!pipe.write(item.args, this.#replies, item)) this.#failed(item, batch, new NotConnectedError('The publisher connection is not ready'));
     }
@@ -197,6 +232,8 @@ export class Publisher {
         if (args) pipe.write(args, IGNORE_REPLY, undefined);
       }
     }
+    // After the batch's writes on the same connection: WAIT / WAITAOF cover exactly those.
+    if (followUps) for (const group of followUps.values()) pipe.write(group.followUp.args, this.#followUpReplies, group);
     pipe.flush();
     if (batch.unsettled > 0) this.#armTimer(batch, earliest);
   }
@@ -207,7 +244,39 @@ export class Publisher {
       const batch = item.batch;
       if (item.settled || batch === undefined) return;
       if (error) this.#failed(item, batch, error);
-      else this.#settle(item, batch, reply as string, undefined);
+      else if (item.extras === undefined) this.#settle(item, batch, reply as string, undefined);
+      else {
+        // An idempotent publish answers [id, duplicate?]; a plain XADD the ID.
+        const id = Array.isArray(reply) ? String(reply[0]) : (reply as string);
+        if (item.extras.followUp) item.id = id;
+        else this.#settle(item, batch, id, undefined);
+      }
+    },
+  };
+
+  /** The follow-up's reply settles the publishes of its batch that were stored. */
+  readonly #followUpReplies: ReplyHandler<FollowUpGroup> = {
+    onReply: (group, error, reply) => {
+      for (const item of group.items) {
+        if (item.settled || item.batch !== group.batch || item.id === undefined) continue;
+        const id = item.id;
+        try {
+          if (error) throw error;
+          group.followUp.check(reply, id);
+        } catch (failure) {
+          const message = failure instanceof Error ? failure.message : String(failure);
+          this.#settle(
+            item,
+            group.batch,
+            undefined,
+            failure instanceof SluiceError && failure.code.startsWith('ERR_DURABILITY')
+              ? failure
+              : new DurabilityError('ERR_DURABILITY_TIMEOUT', `Event ${id} is stored, but its durability could not be confirmed: ${message}`, id),
+          );
+          continue;
+        }
+        this.#settle(item, group.batch, id, undefined);
+      }
     },
   };
 
@@ -236,6 +305,21 @@ export class Publisher {
   }
 
   #failed(item: Item, batch: Batch, error: unknown): void {
+    const script = item.extras?.script;
+    if (script && isNoScript(error) && item.reloads < 2 && Date.now() < item.deadline) {
+      // The server lost its script cache (a restart): load the script, then send the item again
+      // on the same connection, which keeps the two in order.
+      item.reloads++;
+      item.batch = undefined;
+      this.#batchItemDone(batch);
+      this.#pipe.write(['SCRIPT', 'LOAD', script.source], IGNORE_REPLY, undefined);
+      this.#queue.unshift(item);
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(this.#flush);
+      }
+      return;
+    }
     if (isRetryable(error) && Date.now() < item.deadline) {
       // Leaves this batch without settling: the retry sends it in a new one.
       item.batch = undefined;
@@ -308,6 +392,16 @@ export class Publisher {
 }
 
 const IGNORE_REPLY: ReplyHandler<undefined> = { onReply: () => undefined };
+
+interface FollowUpGroup {
+  followUp: FollowUp;
+  batch: Batch;
+  items: Item[];
+}
+
+function isNoScript(error: unknown): boolean {
+  return redisErrorCode(error) === 'NOSCRIPT';
+}
 
 /** Validates publisher options (so `connect()` can refuse them before opening a connection). */
 export function checkPublisherOptions(options: PublisherOptions = {}): Required<PublisherOptions> {

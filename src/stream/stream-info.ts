@@ -1,6 +1,7 @@
 import type { RedisConnection } from '../redis/connection.js';
 import { RedisServerError } from '../errors.js';
 import { idTime } from './stream-id.js';
+import type { HeldBack } from '../flow/retention.js';
 
 /** A consumer of a group, as XINFO CONSUMERS reports it. */
 export interface ConsumerInfo {
@@ -42,6 +43,11 @@ export interface StreamInfo {
   /** MEMORY USAGE of the key, in bytes (sampled by Redis). */
   memoryBytes: number;
   groups: GroupInfo[];
+  /**
+   * Set when the last group-respecting trim was held back by a group: which one, how many
+   * entries it keeps and how old the oldest is.
+   */
+  retentionHeldBack?: HeldBack;
 }
 
 /** A flat `[name, value, name, value…]` RESP2 map as an object. */

@@ -7,6 +7,12 @@ import { codecByName, encodeMeta, type Codec, type CodecName } from './codec.js'
 import { decodeEntry, type EntryDecoder, type RawEntry } from './entries.js';
 import type { EventEnvelope, FieldsEvent, FieldsInput, JsonEvent, PublishMeta } from './event.js';
 import type { BatchTrim, Publisher } from './publisher.js';
+import type { Capabilities } from '../redis/capabilities.js';
+import type { Logger } from '../observe/logger.js';
+import type { BackpressureOptions } from '../flow/backpressure.js';
+import type { Durability } from '../flow/durability.js';
+import { ProducerFlow, type IdempotencyOptions } from '../flow/producer-flow.js';
+import { readHeldBack, trimRespectingGroups, type RetentionEnforcer, type TrimReport } from '../flow/retention.js';
 import { readEvents, type ReadOptions } from './reader.js';
 import { assertSchema, validate, type StandardSchemaV1 } from './schema.js';
 import { readStreamInfo, type StreamInfo } from './stream-info.js';
@@ -31,10 +37,32 @@ export interface StreamOptions {
    * @example { maxLen: 10_000 }
    */
   retention?: RetentionPolicy;
+  /**
+   * How durable every publish must be before it resolves (see `Durability`); a publish may ask
+   * for its own.
+   * @default 'none'
+   */
+  durability?: Durability;
+  /**
+   * Producer backpressure: `maxLag` over the stream's groups and a hard `maxLen`, with
+   * `onLimit: 'block' | 'reject'`.
+   */
+  backpressure?: BackpressureOptions;
+  /** The dedupe window of publishes made with an `idempotencyKey`. @default { window: '1h', maxKeys: 100_000 } */
+  idempotency?: IdempotencyOptions;
 }
 
 /** Per-publish options. */
-export type PublishOptions = PublishMeta;
+export interface PublishOptions extends PublishMeta {
+  /**
+   * Publishes at most once per key within the stream's idempotency window: a repeat (a retry
+   * after a lost reply, a redelivered request) returns the first publish's ID and writes nothing.
+   * Stored as the `$idk` field.
+   */
+  idempotencyKey?: string;
+  /** Durability of this publish, instead of the stream's. */
+  durability?: Durability;
+}
 
 export interface RangeOptions {
   /** First event: an ID, epoch ms, a Date or an ISO time. @default '-' (the oldest) */
@@ -51,6 +79,10 @@ export interface RangeOptions {
 export interface StreamContext {
   conn: RedisConnection;
   publisher: Publisher;
+  capabilities: () => Promise<Capabilities>;
+  log: Logger;
+  /** The publish timeout (commandTimeout). */
+  timeoutMs: number;
   /** Registers a worker so closing the connection closes it too. */
   track?: (worker: Worker) => void;
 }
@@ -70,6 +102,9 @@ export class Stream<I = FieldsInput, E = FieldsEvent> {
   readonly #decoder: EntryDecoder;
   readonly #head: string[];
   readonly #batchTrim: BatchTrim | undefined;
+  readonly #flow: ProducerFlow;
+  /** No producer guarantees configured: publishes take the bare XADD path. */
+  readonly #plain: boolean;
 
   constructor(ctx: StreamContext, name: string, options: StreamOptions = {}) {
     if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', options, 'an object');
@@ -82,6 +117,14 @@ export class Stream<I = FieldsInput, E = FieldsEvent> {
     this.#head = xaddHead(name, this.retention);
     const retention = this.retention;
     this.#batchTrim = retention?.maxAgeMs === undefined ? undefined : { key: name, args: (now) => trimAfterBatchArgs(name, retention, now) };
+    const flowOptions = { durability: options.durability, backpressure: options.backpressure, idempotency: options.idempotency, retention };
+    this.#flow = new ProducerFlow(ctx, name, flowOptions);
+    this.#plain = ProducerFlow.isPlain(flowOptions);
+  }
+
+  /** The group-respecting retention of this stream (producers run it every few seconds), if any. */
+  get retentionEnforcer(): RetentionEnforcer | undefined {
+    return this.#flow.enforcer;
   }
 
   /**
@@ -110,8 +153,12 @@ export class Stream<I = FieldsInput, E = FieldsEvent> {
   async publishMany(events: readonly I[], options?: PublishOptions): Promise<string[]> {
     if (!Array.isArray(events)) throw new InvalidOptionError('events', events, 'an array of events');
     const payloads = this.#schema ? await Promise.all(events.map((e) => validate(this.#schema as StandardSchemaV1, e))) : events;
-    const commands = payloads.map((payload) => this.#encode(payload, options));
-    return Promise.all(commands.map((args) => this.#ctx.publisher.send(args, this.#batchTrim)));
+    if (this.#isPlain(options)) {
+      const commands = payloads.map((payload) => this.#encode(payload, options));
+      return Promise.all(commands.map((args) => this.#ctx.publisher.send(args, this.#batchTrim)));
+    }
+    payloads.forEach((payload) => this.#encode(payload, options)); // every event checked first
+    return Promise.all(payloads.map((payload) => this.#sendGuarded(payload, options as PublishOptions)));
   }
 
   /**
@@ -168,28 +215,55 @@ export class Stream<I = FieldsInput, E = FieldsEvent> {
   }
 
   /** Length, first and last entries, memory, and each group with its consumers, pending and lag. */
-  info(): Promise<StreamInfo> {
-    return readStreamInfo(this.#ctx.conn, this.name);
+  async info(): Promise<StreamInfo> {
+    const [info, heldBack] = await Promise.all([readStreamInfo(this.#ctx.conn, this.name), readHeldBack(this.#ctx.conn, this.name)]);
+    if (heldBack) info.retentionHeldBack = heldBack;
+    return info;
   }
 
   /**
-   * Applies a retention policy now (XTRIM) and resolves to the number of entries removed.
-   * Without an argument, applies the stream's own `retention`.
+   * Applies a retention policy now and resolves to the number of entries removed. Without an
+   * argument, applies the stream's own `retention`. With `respectGroups`, never removes an entry
+   * a group has not been delivered or has not acknowledged (see `applyRetention` for which group
+   * held it back).
    */
   async trim(policy?: RetentionPolicy): Promise<number> {
+    return (await this.applyRetention(policy)).removed;
+  }
+
+  /** Like `trim`, and says which group, if any, held the trim back (how many entries, how old). */
+  async applyRetention(policy?: RetentionPolicy): Promise<TrimReport> {
     const retention = policy === undefined ? this.retention : parseRetention(policy, 'policy');
     if (!retention) throw new InvalidOptionError('policy', policy, 'a policy like { maxLen: 10000 } (the stream has no retention of its own)');
+    if (retention.respectGroups) return trimRespectingGroups(this.#ctx.conn, this.name, retention);
     const results = await this.#ctx.conn.pipeline(trimCommands(this.name, retention, Date.now()));
     let removed = 0;
     for (const result of results) {
       if (result instanceof Error) throw result;
       removed += Number(result);
     }
-    return removed;
+    return { removed };
   }
 
   #send(payload: unknown, options: PublishOptions | undefined): Promise<string> {
-    return this.#ctx.publisher.send(this.#encode(payload, options), this.#batchTrim);
+    if (this.#isPlain(options)) return this.#ctx.publisher.send(this.#encode(payload, options), this.#batchTrim);
+    return this.#sendGuarded(payload, options as PublishOptions);
+  }
+
+  #isPlain(options: PublishOptions | undefined): boolean {
+    return this.#plain && (options === undefined || (options.idempotencyKey === undefined && options.durability === undefined));
+  }
+
+  /** Publishing with backpressure, durability, idempotency or group-respecting retention. */
+  async #sendGuarded(payload: unknown, options: PublishOptions | undefined): Promise<string> {
+    const args = this.#encode(payload, options); // refuses bad input before waiting on anything
+    const admitted = this.#flow.admit();
+    if (admitted) await admitted;
+    const durability = this.#flow.durabilityOf(options?.durability);
+    const idempotencyKey = options?.idempotencyKey;
+    const extras = await this.#flow.extras(durability, idempotencyKey !== undefined);
+    const command = idempotencyKey === undefined ? args : this.#flow.idempotentCommand(idempotencyKey, args.slice(2));
+    return this.#ctx.publisher.send(command, this.#batchTrim, extras);
   }
 
   #encode(payload: unknown, options: PublishOptions | undefined): string[] {
