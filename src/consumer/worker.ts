@@ -4,6 +4,7 @@ import { isRetryable } from '../redis/redis-errors.js';
 import { decodeEntry, entriesOfXread, type EntryDecoder, type RawEntry } from '../stream/entries.js';
 import type { EventEnvelope } from '../stream/event.js';
 import { pairs } from '../stream/stream-info.js';
+import type { RetentionEnforcer } from '../flow/retention.js';
 import { Acker } from './acker.js';
 import { backoffDelay } from './backoff.js';
 import { deadLetterEntry } from './dead-letter.js';
@@ -56,6 +57,11 @@ export interface CloseOptions {
 export interface WorkerDeps {
   conn: RedisConnection;
   decoder: EntryDecoder;
+  /**
+   * The stream's retention, run by the worker's maintenance passes. Workers respect groups
+   * unless the policy explicitly says `respectGroups: false` (then producers trim on XADD).
+   */
+  retention?: RetentionEnforcer;
 }
 
 type Outcome = { kind: 'ok' } | { kind: 'dead-lettered' } | { kind: 'failed'; error: unknown };
@@ -75,6 +81,7 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
   readonly ready: Promise<void>;
   readonly #conn: RedisConnection;
   readonly #decoder: EntryDecoder;
+  readonly #retention: RetentionEnforcer | undefined;
   readonly #handler: Handler<E>;
   readonly #events: TypedEmitter<WorkerEvents<E>>;
   readonly #acker: Acker;
@@ -103,6 +110,7 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
     this.options = resolveConsumerOptions(this.stream, options);
     this.#conn = deps.conn;
     this.#decoder = deps.decoder;
+    this.#retention = deps.retention;
     this.#handler = handler;
     this.#target = { stream: this.stream, group: this.options.group, consumer: this.options.consumer };
     this.#events = new TypedEmitter<WorkerEvents<E>>((name, payload) => {
@@ -470,6 +478,7 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
       if (this.options.removeIdleConsumersMs > 0) {
         await removeIdleConsumers(this.#conn, this.stream, this.options.group, this.options.removeIdleConsumersMs, this.options.consumer);
       }
+      this.#retention?.poke();
     } catch (error) {
       if (!this.#closing && !isNoGroup(error)) this.#report(error, 'maintenance (heartbeat, idle consumers)');
     } finally {

@@ -12,7 +12,7 @@ import type { Logger } from '../observe/logger.js';
 import type { BackpressureOptions } from '../flow/backpressure.js';
 import type { Durability } from '../flow/durability.js';
 import { ProducerFlow, type IdempotencyOptions } from '../flow/producer-flow.js';
-import { readHeldBack, trimRespectingGroups, type RetentionEnforcer, type TrimReport } from '../flow/retention.js';
+import { readHeldBack, RetentionEnforcer, trimRespectingGroups, type TrimReport } from '../flow/retention.js';
 import { readEvents, type ReadOptions } from './reader.js';
 import { assertSchema, validate, type StandardSchemaV1 } from './schema.js';
 import { readStreamInfo, type StreamInfo } from './stream-info.js';
@@ -201,12 +201,19 @@ export class Stream<I = FieldsInput, E = FieldsEvent> {
    */
   consume(options: ConsumerOptions<E>, handler: Handler<E>): Worker<E & EventEnvelope> {
     const worker = new Worker<E & EventEnvelope>(
-      { conn: this.#ctx.conn, decoder: this.#decoder },
+      { conn: this.#ctx.conn, decoder: this.#decoder, retention: this.#workerRetention() },
       options as ConsumerOptions<E & EventEnvelope>,
       handler as Handler<E & EventEnvelope>,
     );
     this.#ctx.track?.(worker as unknown as Worker);
     return worker;
+  }
+
+  /** The retention a worker runs: the producers' enforcer, or one respecting groups by default. */
+  #workerRetention(): RetentionEnforcer | undefined {
+    const retention = this.retention;
+    if (!retention || retention.respectGroups === false) return undefined;
+    return this.#flow.enforcer ?? new RetentionEnforcer(this.#ctx.conn, this.name, { ...retention, respectGroups: true }, this.#ctx.log);
   }
 
   /** The dead-letter stream of this stream (`{<name>}:dlq`, or another key). */
