@@ -37,8 +37,16 @@ export function parseDurabilityFlag(text: string, defaultTimeoutMs: number): Res
  * DurabilityError (naming the setting to change) before anything is published otherwise.
  */
 export async function assertDurabilitySupported(conn: RedisConnection, caps: Capabilities, durability: ResolvedDurability): Promise<void> {
-  if (durability.level !== 'fsync' || caps.waitAof) return;
+  if (durability.level !== 'fsync') return;
   const [, appendonly] = await conn.command<[string, string]>(['CONFIG', 'GET', 'appendonly']);
+  if (caps.waitAof) {
+    // WAITAOF with a local count refuses to run without an AOF.
+    if (appendonly === 'yes') return;
+    throw new DurabilityError(
+      'ERR_DURABILITY_UNSUPPORTED',
+      `Durability \`fsync\` needs the AOF, and this server has appendonly ${appendonly}: run CONFIG SET appendonly yes (and CONFIG REWRITE), or use durability \`none\``,
+    );
+  }
   const [, appendfsync] = await conn.command<[string, string]>(['CONFIG', 'GET', 'appendfsync']);
   if (appendonly !== 'yes' || appendfsync !== 'always') {
     throw new DurabilityError(
