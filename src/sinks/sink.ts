@@ -1,0 +1,45 @@
+import { SluiceError } from '../errors.js';
+import type { EventEnvelope } from '../stream/event.js';
+
+/**
+ * An event as a pipeline hands it to a sink: the envelope (stream, id, time, meta) and its
+ * payload, `fields` (fields codec) or `data` (json codec).
+ */
+export type SinkEvent = EventEnvelope & { fields?: Record<string, string>; data?: unknown };
+
+/** What a sink's `write` may look at besides the events. */
+export interface SinkContext {
+  /** Aborted when the pipeline is closing or the write timed out: stop early, the batch is retried. */
+  signal: AbortSignal;
+}
+
+/**
+ * A downstream of a pipeline: a database, an HTTP endpoint, another stream, a file.
+ *
+ * Contract (checked by the shared conformance suite, test/sinks/conformance.ts):
+ * - `write` resolves only once every event of the batch is stored in the target; the pipeline
+ *   acknowledges the events only then.
+ * - `write` may be called again with events it already stored (a redelivery after a crash, a
+ *   retried batch): a sink that claims `idempotent` stores each event once (keyed on the event ID
+ *   or a configured key), so the effect is exactly once.
+ * - Throwing `SinkRejectedError` (or any error whose `retryable` is false) means the events will
+ *   never be accepted (a 4xx, a constraint violation): they go to the dead-letter stream. Any
+ *   other error is retried with backoff.
+ * - `close` flushes and releases connections; `write` is not called after it.
+ */
+export interface Sink {
+  /** A name for logs and metrics, e.g. `sqlite:orders`. */
+  readonly name: string;
+  /** True when a redelivered event never produces a second effect. */
+  readonly idempotent: boolean;
+  write(events: readonly SinkEvent[], ctx: SinkContext): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The target refused these events for good: they go to the dead-letter stream, not retried. */
+export class SinkRejectedError extends SluiceError {
+  readonly retryable = false;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_SINK_REJECTED', message, options);
+  }
+}
