@@ -6,6 +6,7 @@ import { registerDlq } from './commands/dlq.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerGroups } from './commands/groups.js';
 import { registerInfo } from './commands/info.js';
+import { registerLag } from './commands/lag.js';
 import { registerPublish } from './commands/publish.js';
 import { registerRange } from './commands/range.js';
 import { registerRedis } from './commands/redis.js';
@@ -62,6 +63,7 @@ Reference: docs/cli.md`,
   registerTail(program);
   registerRange(program);
   registerInfo(program);
+  registerLag(program);
   registerTrim(program);
   registerConsume(program);
   registerGroups(program);

@@ -1,5 +1,6 @@
 import { Option } from 'commander';
 import { InvalidInputError, InvalidOptionError, InvalidStreamIdError, InvalidTimeError, show } from '../errors.js';
+import { parseDurabilityFlag, type Durability } from '../flow/durability.js';
 import type { RetentionPolicy } from '../stream/xadd-args.js';
 import { isStreamId } from '../stream/stream-id.js';
 import { assertStreamName } from '../stream/stream-name.js';
@@ -67,6 +68,33 @@ export function groupName(option: string): (value: string) => string {
     if (value.length === 0 || /[\s\u0000-\u001f\u007f]/.test(value)) throw new InvalidOptionError(option, value, 'a non-empty name without spaces, like billing');
     return value;
   };
+}
+
+/** A comma-separated list of group names (`--max-lag-groups billing,analytics`), each checked as `groupName` does. */
+export function groupNames(option: string): (value: string) => string[] {
+  return (value) => {
+    const names = value.split(',').map((name) => name.trim());
+    // eslint-disable-next-line no-control-regex
+    if (names.some((name) => name.length === 0 || /[\s\u0000-\u001f\u007f]/.test(name))) {
+      throw new InvalidOptionError(option, value, 'group names separated by commas, like billing,analytics');
+    }
+    return [...new Set(names)];
+  };
+}
+
+/** `--durable fsync|replicas:N|none`, as the library's `Durability` (its timeout is the library's default). */
+export function durable(value: string): Durability {
+  const expected = '`fsync` (fsynced to the AOF), `replicas:N` (acknowledged by N ≥ 1 replicas) or `none`';
+  let resolved: ReturnType<typeof parseDurabilityFlag>;
+  try {
+    // The timeout is resolved again by the stream (half the publish timeout): any value will do here.
+    resolved = parseDurabilityFlag(value.trim(), 1);
+  } catch (error) {
+    if (error instanceof InvalidInputError) throw new InvalidOptionError('--durable', value, expected);
+    throw error;
+  }
+  if (resolved.level === 'replicas') return { replicas: resolved.replicas };
+  return resolved.level;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { ReadStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { InvalidInputError, SluiceError } from '../errors.js';
+import { InvalidInputError, show, SluiceError } from '../errors.js';
 import type { PublishOptions, Stream } from '../index.js';
 import { UsageError } from './options.js';
 import { ProgressBar } from './progress.js';
@@ -17,6 +17,11 @@ export interface PublishFileOptions {
   path: string;
   /** Metadata for every event (`--key`, `--type`). */
   meta?: PublishOptions;
+  /**
+   * `--idempotency-field NAME`: each event's idempotency key is the value of this field of its
+   * line, so publishing the same file again (after a failure half-way) writes nothing twice.
+   */
+  idempotencyField?: string;
   /**
    * Most publishes awaiting Redis at once.
    * @default 4000
@@ -64,10 +69,12 @@ export async function publishFile(stream: Stream<unknown, unknown>, options: Pub
       lineNumber++;
       if (refused) break;
       if (line.trim() === '') continue;
-      const event = parseLine(stream, line, `Line ${lineNumber} of ${label}`);
+      const where = `Line ${lineNumber} of ${label}`;
+      const event = parseLine(stream, line, where);
+      const meta = options.idempotencyField === undefined ? options.meta : { ...options.meta, idempotencyKey: idempotencyKeyOf(event, options.idempotencyField, where) };
       const at = lineNumber;
       inFlight++;
-      stream.publish(event, options.meta).then(
+      stream.publish(event, meta).then(
         () => {
           published++;
           settled();
@@ -105,6 +112,18 @@ export async function publishFile(stream: Stream<unknown, unknown>, options: Pub
     seconds: Math.round(seconds * 1000) / 1000,
     eventsPerSecond: seconds > 0 ? Math.round(published / seconds) : published,
   };
+}
+
+/**
+ * The idempotency key of an event: the value of its field `field` (`--idempotency-field`), a
+ * non-empty string or a number. `where` names the event in the error (`Line 3 of orders.jsonl`).
+ */
+export function idempotencyKeyOf(event: unknown, field: string, where: string): string {
+  const has = event !== null && typeof event === 'object' && Object.hasOwn(event, field);
+  if (!has) throw new UsageError(`${where} has no field \`${field}\` to take its idempotency key from (\`--idempotency-field\`)`);
+  const value = (event as Record<string, unknown>)[field];
+  if ((typeof value === 'string' && value !== '') || (typeof value === 'number' && Number.isFinite(value)) || typeof value === 'bigint') return String(value);
+  throw new UsageError(`${where}: expected the field \`${field}\` (\`--idempotency-field\`) to be a non-empty string or a number, got ${show(value)}`);
 }
 
 function events(n: number): string {

@@ -1,10 +1,28 @@
 import type { Command } from 'commander';
+import { checkAlerts, DEFAULT_MAX_LENGTH, type AlertFinding } from '../../flow/alerts.js';
 import type { Capabilities } from '../../index.js';
 import { CAPABILITY_LABELS } from '../../redis/capabilities.js';
 import type { RedisConnection } from '../../redis/connection.js';
 import { AUDITED_SETTINGS, auditServer, type AuditFinding, type ServerSettings } from '../../redis/server-audit.js';
+import { parseDuration } from '../../stream/time.js';
+import { countFindings, renderFindings } from '../alerts.js';
 import { globalOptions, withSluice } from '../context.js';
-import { keyValues, writeJson, writeLine } from '../output.js';
+import { duration, wholeNumber } from '../options.js';
+import { formatCount, keyValues, writeJson, writeLine } from '../output.js';
+
+interface DoctorFlags {
+  interval: string;
+  maxLength: number;
+}
+
+/** The alert checks of every stream on the server (two snapshots `intervalMs` apart). */
+export interface StreamsReport {
+  /** Streams checked. */
+  checked: number;
+  intervalMs: number;
+  maxLength: number;
+  alerts: AlertFinding[];
+}
 
 /** What `sluice doctor --json` prints. */
 export interface DoctorReport {
@@ -15,12 +33,15 @@ export interface DoctorReport {
   findings: AuditFinding[];
   /** Why the settings could not be read (CONFIG disabled on some managed services). */
   configError?: string;
+  streams: StreamsReport;
 }
 
 export function registerDoctor(program: Command): void {
   program
     .command('doctor')
-    .description('check the Redis server: version, native capabilities, and production settings (persistence, eviction, memory)')
+    .description('check the Redis server (version, native capabilities, production settings) and every stream on it (length, lag, progress, retention)')
+    .option('--interval <duration>', 'time between the two snapshots of the streams (lag growing, groups making no progress)', duration('--interval', 100), '1s')
+    .option('--max-length <n>', `alert when a stream holds more than N entries (default: ${formatCount(DEFAULT_MAX_LENGTH)})`, wholeNumber('--max-length', 0), DEFAULT_MAX_LENGTH)
     .addHelpText(
       'after',
       `
@@ -28,20 +49,27 @@ The exit code is 0 whatever the findings: doctor is a report. Use --json to act 
 
 Examples:
   $ sluice doctor
-  $ sluice doctor --redis redis://redis.internal:6379 --json | jq '.findings[] | select(.status != "ok")'`,
+  $ sluice doctor --max-length 100000 --interval 5s
+  $ sluice doctor --redis redis://redis.internal:6379 --json | jq '.findings[] | select(.status != "ok")'
+  $ sluice doctor --json | jq '.streams.alerts[] | select(.severity == "fail")'`,
     )
-    .action(async (_flags: unknown, command: Command) => {
+    .action(async (flags: DoctorFlags, command: Command) => {
       const globals = globalOptions(command);
+      const intervalMs = parseDuration(flags.interval, '--interval');
       await withSluice(globals, async (sluice) => {
         const { redactUrl } = await import('../../redis/connection.js');
         const { version, ...capabilities } = await sluice.capabilities();
-        const report: DoctorReport = { url: redactUrl(sluice.url), version, capabilities, settings: {}, findings: [] };
+        const streams: StreamsReport = { checked: 0, intervalMs, maxLength: flags.maxLength, alerts: [] };
+        const report: DoctorReport = { url: redactUrl(sluice.url), version, capabilities, settings: {}, findings: [], streams };
         try {
           report.settings = await readSettings(sluice.connection);
           report.findings = auditServer(report.settings);
         } catch (error) {
           report.configError = (error as Error).message;
         }
+        const names = await sluice.streams();
+        streams.checked = names.length;
+        streams.alerts = await checkAlerts(sluice.connection, names, { interval: intervalMs, thresholds: { maxLength: flags.maxLength } });
         await (globals.json ? writeJson(report) : writeLine(renderReport(report)));
       });
     });
@@ -73,21 +101,38 @@ export function renderReport(report: DoctorReport): string {
   lines.push('', 'Production settings:');
   if (report.configError !== undefined) {
     lines.push(`  could not read the settings (${report.configError}); check appendonly, appendfsync, maxmemory-policy and maxmemory by hand`);
-    return lines.join('\n');
+  } else {
+    lines.push(...renderAudit(report.findings));
   }
-  const checkWidth = Math.max(...report.findings.map((f) => f.check.length));
+  lines.push('', ...renderStreams(report.streams));
+  return lines.join('\n');
+}
+
+function renderAudit(findings: readonly AuditFinding[]): string[] {
+  const lines: string[] = [];
+  const checkWidth = Math.max(...findings.map((f) => f.check.length));
   const indent = ' '.repeat(2 + 4 + 2 + checkWidth + 2);
-  for (const finding of report.findings) {
+  for (const finding of findings) {
     lines.push(`  ${STATUS[finding.status]}  ${finding.check.padEnd(checkWidth)}  ${finding.detail}`);
     if (finding.fix) lines.push(`${indent}fix: ${finding.fix}`);
   }
-  const fails = report.findings.filter((f) => f.status === 'fail').length;
-  const warns = report.findings.filter((f) => f.status === 'warn').length;
+  const fails = findings.filter((f) => f.status === 'fail').length;
+  const warns = findings.filter((f) => f.status === 'warn').length;
   lines.push(
     '',
     fails + warns === 0
       ? 'All checks passed.'
       : `${fails} failed, ${warns} warning${warns === 1 ? '' : 's'}: apply the fixes above before relying on this server in production.`,
   );
-  return lines.join('\n');
+  return lines;
+}
+
+/** The alert findings over every stream, and a count. */
+function renderStreams(streams: StreamsReport): string[] {
+  const interval = streams.intervalMs < 1000 ? `${streams.intervalMs}ms` : `${Number((streams.intervalMs / 1000).toFixed(2))}s`;
+  const head = `Streams (two snapshots ${interval} apart; length threshold ${formatCount(streams.maxLength)}):`;
+  if (streams.checked === 0) return [head, '  no streams on this server'];
+  const checked = `${formatCount(streams.checked)} stream${streams.checked === 1 ? '' : 's'} checked`;
+  if (streams.alerts.length === 0) return [head, `  no alerts: ${checked}`];
+  return [head, renderFindings(streams.alerts), '', `${checked}: ${countFindings(streams.alerts)}.`];
 }
