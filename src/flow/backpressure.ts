@@ -5,7 +5,10 @@ import { groupLags } from './lag.js';
 
 /** Producer limits of a stream: publishing slows down when consumers fall behind. */
 export interface BackpressureOptions {
-  /** Most entries any counted group may lag behind (not yet delivered to it). */
+  /**
+   * Most entries any counted group may lag behind (not yet delivered to it): a publish waits, or
+   * is refused, while a group lags more than this.
+   */
   maxLag?: number;
   /** The groups whose lag counts. @default every group of the stream */
   groups?: string[];
@@ -31,6 +34,13 @@ interface Reading {
   at: number;
   /** Why the stream is over its limits, or undefined when it is not. */
   over: string | undefined;
+  /**
+   * Publishes this reading still admits. Each admitted publish adds an entry to the stream and
+   * to every group's lag, so a reading reused from the cache must not admit more than the
+   * limits leave room for: without this count, one producer publishing faster than `cacheFor`
+   * ran straight past `maxLen` (a hard cap) and `maxLag`.
+   */
+  room: number;
 }
 
 /** Checks a stream's limits for its producers, from a briefly cached reading. */
@@ -43,6 +53,8 @@ export class BackpressureGate {
   readonly cacheMs: number;
   #reading: Reading | undefined;
   #refreshing: Promise<Reading> | undefined;
+  /** Publishes admitted and not yet settled: maybe not in XLEN and the lags yet. */
+  #unconfirmed = 0;
 
   constructor(
     private readonly conn: RedisConnection,
@@ -78,15 +90,32 @@ export class BackpressureGate {
    */
   admit(now = Date.now()): Promise<void> | undefined {
     const reading = this.#reading;
-    if (reading && now - reading.at < this.cacheMs && reading.over === undefined) return undefined;
+    if (reading && now - reading.at < this.cacheMs && reading.over === undefined && reading.room > 0) {
+      this.#take(reading);
+      return undefined;
+    }
     return this.#admitSlow();
+  }
+
+  /** Call once for every admitted publish when it settled (stored or failed). */
+  settled(): void {
+    this.#unconfirmed--;
+  }
+
+  #take(reading: Reading): void {
+    reading.room--;
+    this.#unconfirmed++;
   }
 
   async #admitSlow(): Promise<void> {
     const deadline = Date.now() + this.timeoutMs;
     for (;;) {
       const reading = await this.#read();
-      if (reading.over === undefined) return;
+      if (reading.over === undefined) {
+        if (reading.room > 0) return this.#take(reading);
+        // Publishes waiting on the same reading took its room: measure again.
+        continue;
+      }
       if (this.onLimit === 'reject') throw new BackpressureError(this.cacheMs, `${reading.over}: publishing is refused until consumers catch up`);
       const remaining = deadline - Date.now();
       if (remaining <= 0) {
@@ -99,25 +128,38 @@ export class BackpressureGate {
 
   async #read(): Promise<Reading> {
     const fresh = this.#reading;
-    if (fresh && Date.now() - fresh.at < this.cacheMs) return fresh;
+    if (fresh && Date.now() - fresh.at < this.cacheMs && (fresh.over !== undefined || fresh.room > 0)) return fresh;
     this.#refreshing ??= this.#measure().finally(() => (this.#refreshing = undefined));
     return this.#refreshing;
   }
 
   async #measure(): Promise<Reading> {
+    // Publishes admitted but not settled may or may not be in XLEN and the lags yet: they count
+    // as written (the safe side; once settled, the next reading sees them as they are).
+    const unconfirmed = this.#unconfirmed;
+    const publishing = unconfirmed > 0 ? `, and ${unconfirmed} more being published` : '';
     let over: string | undefined;
+    let room = Infinity;
     if (this.maxLen !== undefined) {
       const length = await this.conn.command<number>(['XLEN', this.stream]);
-      if (length >= this.maxLen) over = `${this.stream} holds ${length} entries (limit ${this.maxLen})`;
+      room = this.maxLen - length - unconfirmed;
+      if (room <= 0) over = `${this.stream} holds ${length} entries${publishing} (limit ${this.maxLen})`;
     }
     if (over === undefined && this.maxLag !== undefined) {
       // Counting past the limit is pointless: stop at limit + 1 when Redis cannot tell the lag.
       const lags = await groupLags(this.conn, this.stream, this.maxLag + 1);
       const counted = this.groups ? lags.filter((l) => this.groups?.includes(l.group)) : lags;
       const worst = counted.reduce<(typeof counted)[number] | undefined>((a, b) => (a && a.lag >= b.lag ? a : b), undefined);
-      if (worst && worst.lag > this.maxLag) over = `group ${worst.group} lags ${worst.exact ? '' : 'at least '}${worst.lag} entries behind ${this.stream} (limit ${this.maxLag})`;
+      if (worst) {
+        // A publish is admitted while no counted group lags more than maxLag entries.
+        const lagRoom = this.maxLag + 1 - worst.lag - unconfirmed;
+        room = Math.min(room, lagRoom);
+        if (lagRoom <= 0) {
+          over = `group ${worst.group} lags ${worst.exact ? '' : 'at least '}${worst.lag} entries behind ${this.stream}${publishing} (limit ${this.maxLag})`;
+        }
+      }
     }
-    this.#reading = { at: Date.now(), over };
+    this.#reading = { at: Date.now(), over, room };
     return this.#reading;
   }
 }

@@ -20,7 +20,11 @@ export function parseDurability(value: unknown, defaultTimeoutMs: number, option
   if (value !== null && typeof value === 'object' && 'replicas' in value) {
     const { replicas, timeout } = value as { replicas: unknown; timeout?: unknown };
     if (!Number.isSafeInteger(replicas) || (replicas as number) < 1) throw new InvalidOptionError(`${option}.replicas`, replicas, 'a whole number ≥ 1');
-    return { level: 'replicas', replicas: replicas as number, timeoutMs: timeout === undefined ? defaultTimeoutMs : parseDuration(timeout, `${option}.timeout`) };
+    const timeoutMs = timeout === undefined ? defaultTimeoutMs : parseDuration(timeout, `${option}.timeout`);
+    // WAIT with timeout 0 blocks until the replicas answer, forever if they never do, and holds
+    // up every publish behind it on the publisher's connection.
+    if (timeoutMs < 1) throw new InvalidOptionError(`${option}.timeout`, timeout, 'a duration of at least 1 ms (WAIT with 0 would wait forever)');
+    return { level: 'replicas', replicas: replicas as number, timeoutMs };
   }
   throw new InvalidOptionError(option, value, "`none`, `fsync` or { replicas: N }");
 }

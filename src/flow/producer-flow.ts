@@ -87,6 +87,11 @@ export class ProducerFlow {
     return this.gate?.admit();
   }
 
+  /** After a publish that `admit` let through settled (stored or failed). */
+  settled(): void {
+    this.gate?.settled();
+  }
+
   /** The durability a publish asks for: its own, else the stream's. */
   durabilityOf(requested: Durability | undefined): ResolvedDurability {
     return requested === undefined ? this.durability : parseDurability(requested, defaultDurabilityTimeout(this.#ctx.timeoutMs));

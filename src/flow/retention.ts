@@ -14,7 +14,7 @@ export interface HeldBack {
   oldestNeededId: string;
   /** How old that entry is, in ms. */
   ageMs: number;
-  /** Entries kept for the group that the policy would have removed (counted up to 10,000). */
+  /** Entries kept for the group that the policy would have removed (by age: counted up to 10,000). */
   entries: number;
 }
 

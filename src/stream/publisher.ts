@@ -100,6 +100,8 @@ export class Publisher {
   #retryAttempt = 0;
   #closed = false;
   #spaceWaiters: Array<() => void> = [];
+  /** Scripts with a SCRIPT LOAD sent after NOSCRIPT and not answered yet. */
+  readonly #loadingScripts = new Set<{ source: string }>();
   #idleWaiters: Array<() => void> = [];
 
   constructor(conn: RedisConnection, timeoutMs: number, options: PublisherOptions = {}) {
@@ -144,10 +146,10 @@ export class Publisher {
     await this.#pipe.close();
   }
 
-  /** Takes a slot already counted in #buffered. */
-  #enqueue(args: readonly string[], trim: BatchTrim | undefined, extras: SendExtras | undefined): Promise<string> {
+  /** Takes a slot already counted in #buffered. `deadline` 0: the timeout starts at the flush. */
+  #enqueue(args: readonly string[], trim: BatchTrim | undefined, extras: SendExtras | undefined, deadline = 0): Promise<string> {
     return new Promise<string>((resolve, reject) => {
-      this.#queue.push({ args, trim, extras, id: undefined, reloads: 0, resolve, reject, deadline: 0, settled: false, batch: undefined });
+      this.#queue.push({ args, trim, extras, id: undefined, reloads: 0, resolve, reject, deadline, settled: false, batch: undefined });
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
         setImmediate(this.#flush);
@@ -162,6 +164,9 @@ export class Publisher {
         `The producer buffer is full (${this.#maxBuffered} events waiting for Redis): retry later, or raise publisher.maxBuffered`,
       );
     }
+    // The publish timeout counts from the call: a caller handed a slot late (by a publish that
+    // failed at its own deadline) must not get a second full timeout on top of its wait.
+    const deadline = Date.now() + this.#timeoutMs;
     await new Promise<void>((resolve, reject) => {
       const waiter = () => {
         clearTimeout(timer);
@@ -182,7 +187,7 @@ export class Publisher {
       this.#release();
       throw new ClosedError('The publisher');
     }
-    return this.#enqueue(args, trim, extras);
+    return this.#enqueue(args, trim, extras, deadline);
   }
 
   readonly #flush = (): void => {
@@ -307,17 +312,20 @@ export class Publisher {
   #failed(item: Item, batch: Batch, error: unknown): void {
     const script = item.extras?.script;
     if (script && isNoScript(error) && item.reloads < 2 && Date.now() < item.deadline) {
-      // The server lost its script cache (a restart): load the script, then send the item again
-      // on the same connection, which keeps the two in order.
+      // The server lost its script cache (a restart, SCRIPT FLUSH): load the script, then send the
+      // item again on the same connection, which keeps the two in order. Once per script, not per
+      // item: every EVALSHA of the batch meets NOSCRIPT.
       item.reloads++;
       item.batch = undefined;
       this.#batchItemDone(batch);
-      this.#pipe.write(['SCRIPT', 'LOAD', script.source], IGNORE_REPLY, undefined);
-      this.#queue.unshift(item);
-      if (!this.#flushScheduled) {
-        this.#flushScheduled = true;
-        setImmediate(this.#flush);
+      if (!this.#loadingScripts.has(script)) {
+        this.#loadingScripts.add(script);
+        this.#pipe.write(['SCRIPT', 'LOAD', script.source], { onReply: () => this.#loadingScripts.delete(script) }, undefined);
       }
+      // Through the retry list, in the order the replies come (the batch's): putting each item
+      // back at the queue's front reversed the batch. Publishes made meanwhile wait behind them.
+      this.#retry.push(item);
+      this.#waitAndRetry(error);
       return;
     }
     if (isRetryable(error) && Date.now() < item.deadline) {

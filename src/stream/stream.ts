@@ -266,11 +266,17 @@ export class Stream<I = FieldsInput, E = FieldsEvent> {
     const args = this.#encode(payload, options); // refuses bad input before waiting on anything
     const admitted = this.#flow.admit();
     if (admitted) await admitted;
-    const durability = this.#flow.durabilityOf(options?.durability);
-    const idempotencyKey = options?.idempotencyKey;
-    const extras = await this.#flow.extras(durability, idempotencyKey !== undefined);
-    const command = idempotencyKey === undefined ? args : this.#flow.idempotentCommand(idempotencyKey, args.slice(2));
-    return this.#ctx.publisher.send(command, this.#batchTrim, extras);
+    try {
+      const durability = this.#flow.durabilityOf(options?.durability);
+      const idempotencyKey = options?.idempotencyKey;
+      const extras = await this.#flow.extras(durability, idempotencyKey !== undefined);
+      const command = idempotencyKey === undefined ? args : this.#flow.idempotentCommand(idempotencyKey, args.slice(2));
+      return await this.#ctx.publisher.send(command, this.#batchTrim, extras);
+    } finally {
+      // The backpressure gate counts admitted publishes until they settle, so its cached reading
+      // cannot let this producer past the limits.
+      this.#flow.settled();
+    }
   }
 
   #encode(payload: unknown, options: PublishOptions | undefined): string[] {

@@ -32,7 +32,13 @@ for i = 4, #ARGV do
 end
 local id = redis.call(unpack(args))
 redis.call('HSET', KEYS[2], ARGV[1], id)
-redis.call('ZADD', KEYS[3], now, ARGV[1])
+-- Scores strictly increase: keys with equal scores would be popped below in key order, not in
+-- the order they were seen, and a batch sees many keys within one millisecond. A score runs
+-- ahead of the clock by 1/1024 ms per key seen in the same millisecond (exact in a double).
+local score = now
+local newest = redis.call('ZRANGE', KEYS[3], -1, -1, 'WITHSCORES')
+if newest[2] and tonumber(newest[2]) >= score then score = tonumber(newest[2]) + 1 / 1024 end
+redis.call('ZADD', KEYS[3], score, ARGV[1])
 
 -- Bounded by count too: the oldest keys go first.
 local excess = redis.call('ZCARD', KEYS[3]) - tonumber(ARGV[3])

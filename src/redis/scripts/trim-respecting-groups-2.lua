@@ -9,8 +9,8 @@
 -- ARGV[3]  '=' exact or '~' approximate (whole nodes only: may keep a few more)
 -- ARGV[4]  now (epoch ms), recorded with the outcome
 -- returns  { removed, holding group or false, its bound ID or false, entries it holds back }
---          the bound is the oldest ID the group still needs: its oldest pending entry, or the
---          entry after its last-delivered ID
+--          the bound is the oldest entry the group still needs: its oldest pending entry, or
+--          the first entry after its last-delivered ID
 
 local function parse(id)
   local dash = string.find(id, '-', 1, true)
@@ -46,6 +46,13 @@ local function nextId(id)
   return id
 end
 
+-- A stream that does not exist (yet: a producer's first pass may run before its first XADD)
+-- has nothing to trim; XINFO GROUPS would fail on it.
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('DEL', KEYS[2])
+  return { 0, false, false, 0 }
+end
+
 local bound, holder = nil, nil
 local groups = redis.call('XINFO', 'GROUPS', KEYS[1])
 for _, group in ipairs(groups) do
@@ -61,38 +68,61 @@ for _, group in ipairs(groups) do
   end
 end
 
--- The oldest ID the policy keeps: the later of the age cut and the length cut.
-local target = nil
-if ARGV[2] ~= '' then target = ARGV[2] end
-if ARGV[1] ~= '' then
-  local maxlen = tonumber(ARGV[1])
-  if redis.call('XLEN', KEYS[1]) > maxlen then
-    if maxlen == 0 then
-      local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
-      target = nextId(last[1][1])
-    else
-      local newest = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', maxlen)
-      local cut = newest[#newest][1]
-      if target == nil or cmp(cut, target) > 0 then target = cut end
-    end
-  end
-end
-if target == nil then
+if bound == nil then
+  -- No group needs anything: the plain policy.
+  local removed = 0
+  if ARGV[1] ~= '' then removed = removed + redis.call('XTRIM', KEYS[1], 'MAXLEN', ARGV[3], ARGV[1]) end
+  if ARGV[2] ~= '' then removed = removed + redis.call('XTRIM', KEYS[1], 'MINID', ARGV[3], ARGV[2]) end
   redis.call('DEL', KEYS[2])
-  return { 0, false, false, 0 }
+  return { removed, false, false, 0 }
 end
 
-local threshold = target
-local held = 0
-if bound ~= nil and cmp(bound, target) < 0 then
-  threshold = bound
-  -- How many entries the group keeps that the policy would remove (counted up to 10000).
-  held = #redis.call('XRANGE', KEYS[1], bound, '(' .. target, 'COUNT', 10000)
+-- Trim below `threshold` (MINID): the later of the length and age cuts, neither past the bound.
+-- `held` counts the entries the policy would remove that the holding group keeps.
+local threshold, held = nil, 0
+
+if ARGV[1] ~= '' then
+  local excess = redis.call('XLEN', KEYS[1]) - tonumber(ARGV[1])
+  if excess > 0 then
+    -- The `excess` oldest entries go, but none from the bound on. Only those entries are read,
+    -- never the maxLen kept ones, and in pages: a pass costs about what it removes, whatever
+    -- maxLen is, and never copies a long backlog into the script at once.
+    local removable, last, start = 0, nil, '-'
+    while removable < excess do
+      local want = math.min(1000, excess - removable)
+      local page = redis.call('XRANGE', KEYS[1], start, '(' .. bound, 'COUNT', want)
+      if #page > 0 then
+        removable = removable + #page
+        last = page[#page][1]
+        start = '(' .. last
+      end
+      if #page < want then break end
+    end
+    held = excess - removable
+    if last ~= nil then threshold = nextId(last) end
+  end
 end
-local removed = redis.call('XTRIM', KEYS[1], 'MINID', ARGV[3], threshold)
+
+if ARGV[2] ~= '' then
+  local cut = ARGV[2]
+  if cmp(bound, cut) < 0 then
+    -- Counted up to 10000.
+    local kept = #redis.call('XRANGE', KEYS[1], bound, '(' .. cut, 'COUNT', 10000)
+    if kept > held then held = kept end
+    cut = bound
+  end
+  if threshold == nil or cmp(cut, threshold) > 0 then threshold = cut end
+end
+
+local removed = 0
+if threshold ~= nil then removed = redis.call('XTRIM', KEYS[1], 'MINID', ARGV[3], threshold) end
 if held > 0 then
-  redis.call('HSET', KEYS[2], 'group', holder, 'bound', bound, 'entries', held, 'time', ARGV[4])
-  return { removed, holder, bound, held }
+  -- Reported as the oldest entry the group needs: the bound itself may be no entry at all
+  -- (`0-1` for a group created at 0 that has read nothing), whose "age" would be the epoch's.
+  local first = redis.call('XRANGE', KEYS[1], bound, '+', 'COUNT', 1)
+  local oldest = first[1] and first[1][1] or bound
+  redis.call('HSET', KEYS[2], 'group', holder, 'bound', oldest, 'entries', held, 'time', ARGV[4])
+  return { removed, holder, oldest, held }
 end
 redis.call('DEL', KEYS[2])
 return { removed, false, false, 0 }
