@@ -35,4 +35,5 @@ export type { WorkerEvents, DeadLetterReason } from './consumer/worker-events.js
 export { DeadLetterQueue, type DeadLetter } from './consumer/dead-letter-queue.js';
 export { readGroupReports, type GroupReport, type GroupsReport, type GroupReportOptions, type PendingEntryInfo } from './consumer/group-report.js';
 export { alertFindings, checkAlerts, snapshotFindings, takeSnapshot, DEFAULT_MAX_LENGTH, type AlertFinding, type AlertKind, type AlertThresholds, type CheckAlertsOptions, type GroupSnapshot, type StreamSnapshot } from './flow/alerts.js';
+export { createServer, startServer, SluiceServer, HttpError, type ServerOptions, type IngestLimits, type Route, type RouteHandler, type RequestContext } from './server/index.js';
 export * from './errors.js';

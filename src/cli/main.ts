@@ -10,6 +10,7 @@ import { registerLag } from './commands/lag.js';
 import { registerPublish } from './commands/publish.js';
 import { registerRange } from './commands/range.js';
 import { registerRedis } from './commands/redis.js';
+import { registerServe } from './commands/serve.js';
 import { registerTail } from './commands/tail.js';
 import { registerTrim } from './commands/trim.js';
 import { duration, redisUrl } from './options.js';
@@ -70,6 +71,7 @@ Reference: docs/cli.md`,
   registerDlq(program);
   registerDoctor(program);
   registerRedis(program);
+  registerServe(program);
   return program;
 }
 

@@ -1,0 +1,104 @@
+import { codecByName } from '../stream/codec.js';
+import type { PublishOptions } from '../stream/stream.js';
+import { readBody } from './body.js';
+import { checkEvents } from './check-events.js';
+import { toHttpError } from './error-status.js';
+import { HttpError } from './http-error.js';
+import type { ResolvedLimits } from './limits.js';
+import { bodyFormat, parseEvents } from './parse-events.js';
+import type { Route } from './router.js';
+import type { StreamCache } from './stream-cache.js';
+
+export interface IngestDeps {
+  streams: StreamCache;
+  limits: ResolvedLimits;
+}
+
+const MAX_IDEMPOTENCY_KEY = 256;
+
+/**
+ * `POST /streams/:stream/events`: one event (a JSON object), many (a JSON array, or NDJSON with
+ * `Content-Type: application/x-ndjson`), answered `201 {"ids":[…]}` in input order.
+ *
+ * Nothing accepted is lost: the answer comes only once Redis has stored every event (each publish
+ * resolved). Every event is checked before any is published, so a bad one refuses the request
+ * whole. When publishing itself fails for some events (Redis down, backpressure), the error answer
+ * says which were stored: `ids` holds each event's ID, or null for one that was not confirmed.
+ *
+ * `?codec=json` stores each event as JSON in one `data` field (nested data); the default `fields`
+ * codec stores flat fields. `Idempotency-Key: K` publishes at most once per key within the
+ * stream's window: the key itself for a single event, `K:0`, `K:1`… for the events of a batch,
+ * so a retried request stores nothing twice.
+ */
+export function ingestRoute(deps: IngestDeps): Route {
+  return {
+    method: 'POST',
+    path: '/streams/:stream/events',
+    handler: async (ctx) => {
+      const name = ctx.params.stream as string;
+      const codec = codecByName(ctx.url.searchParams.get('codec') ?? undefined);
+      const stream = deps.streams.get(name, codec.name);
+      const idempotencyKey = idempotencyKeyOf(ctx.req.headers['idempotency-key']);
+      const format = bodyFormat(ctx.req.headers['content-type']);
+      ctx.annotate({ stream: name });
+      const text = await readBody(ctx.req, ctx.res, { maxBytes: deps.limits.maxBodyBytes, expectContinue: ctx.expectContinue });
+      const { events, lines } = parseEvents(text, format, deps.limits.maxEvents);
+      checkEvents(events, stream.codec, deps.limits, lines);
+      ctx.annotate({ events: events.length });
+
+      const single = events.length === 1;
+      const settled = await Promise.allSettled(
+        events.map((event, index) => {
+          const options: PublishOptions | undefined = idempotencyKey === undefined ? undefined : { idempotencyKey: single ? idempotencyKey : `${idempotencyKey}:${index}` };
+          return stream.publish(event, options);
+        }),
+      );
+      const ids: Array<string | null> = [];
+      let failure: unknown;
+      let stored = 0;
+      for (const result of settled) {
+        if (result.status === 'fulfilled') {
+          ids.push(result.value);
+          stored++;
+        } else {
+          ids.push(null);
+          failure ??= result.reason;
+        }
+      }
+      if (failure === undefined) {
+        ctx.json(201, { ids });
+        return;
+      }
+      throw partialFailure(failure, stored, ids);
+    },
+  };
+}
+
+function idempotencyKeyOf(header: string | string[] | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const key = Array.isArray(header) ? header.join(',') : header.trim();
+  if (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY) {
+    throw new HttpError(400, 'ERR_INVALID_OPTION', `Expected the Idempotency-Key header to hold 1 to ${MAX_IDEMPOTENCY_KEY} characters, got ${key.length}`);
+  }
+  return key;
+}
+
+/**
+ * The answer when some publishes failed: the status and code of the first failure, and which
+ * events were stored. An event with a null ID was not confirmed: it was refused (backpressure,
+ * out of memory) or Redis could not be reached; when the connection dropped or Redis answered
+ * too late, it may still have been written, which is why retries should carry an Idempotency-Key.
+ */
+function partialFailure(failure: unknown, stored: number, ids: Array<string | null>): HttpError {
+  const base = toHttpError(failure);
+  const total = ids.length;
+  const summary =
+    stored === 0
+      ? `Redis confirmed ${total === 1 ? 'no event' : `none of the ${total} events`}`
+      : `Redis confirmed ${stored} of the ${total} events (ids; null: not confirmed)`;
+  return new HttpError(base.status, base.code, `${base.message}; ${summary}`, {
+    headers: base.headers,
+    details: { ...base.details, stored, ids },
+    cause: failure,
+  });
+}
