@@ -6,6 +6,8 @@ set -euo pipefail
 missing=()
 command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || [ -x /usr/bin/redis-cli ] || missing+=(redis-tools)
+# The sink tests start their own PostgreSQL from Debian's binaries (initdb, postgres).
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
@@ -16,11 +18,11 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 if ! command -v apt-get >/dev/null 2>&1; then
-  echo "Sluice needs: ${missing[*]} (redis-server 7.0 or newer); install them with your system's package manager" >&2
+  echo "Sluice needs: ${missing[*]} (redis-server 7.0 or newer; PostgreSQL for the sink tests); install them with your system's package manager" >&2
   exit 1
 fi
 echo "Installing ${missing[*]} with apt-get…" >&2
 apt-get update -qq
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# Debian's package may start a system redis on 6379; Sluice's tests and its managed server use
-# their own ports, so it is left as it is.
+# Debian's packages may start a system redis on 6379 and a PostgreSQL cluster on 5432; Sluice's
+# tests and its managed server use their own ports and folders, so they are left as they are.

@@ -36,4 +36,5 @@ export { DeadLetterQueue, type DeadLetter } from './consumer/dead-letter-queue.j
 export { readGroupReports, type GroupReport, type GroupsReport, type GroupReportOptions, type PendingEntryInfo } from './consumer/group-report.js';
 export { alertFindings, checkAlerts, snapshotFindings, takeSnapshot, DEFAULT_MAX_LENGTH, type AlertFinding, type AlertKind, type AlertThresholds, type CheckAlertsOptions, type GroupSnapshot, type StreamSnapshot } from './flow/alerts.js';
 export { createServer, startServer, SluiceServer, HttpError, type ServerOptions, type IngestLimits, type Route, type RouteHandler, type RequestContext } from './server/index.js';
+export * from './sinks/index.js';
 export * from './errors.js';

@@ -36,10 +36,34 @@ export interface Sink {
   close(): Promise<void>;
 }
 
-/** The target refused these events for good: they go to the dead-letter stream, not retried. */
+/**
+ * The target refused these events for good: they go to the dead-letter stream, not retried.
+ *
+ * `eventIds`, when set, names the events that were refused; every other event of the batch was
+ * stored (a batch with one malformed row stores the rest). Without it, the whole batch was refused.
+ */
 export class SinkRejectedError extends SluiceError {
   readonly retryable = false;
-  constructor(message: string, options?: { cause?: unknown }) {
+  readonly eventIds: readonly string[] | undefined;
+  constructor(message: string, options?: { cause?: unknown; eventIds?: readonly string[] }) {
     super('ERR_SINK_REJECTED', message, options);
+    this.eventIds = options?.eventIds;
   }
+}
+
+/**
+ * The target could not take the batch now (down, busy, timed out, a 5xx): retry the batch later.
+ * Some events may have been stored already; an idempotent sink stores them once when retried.
+ */
+export class SinkUnavailableError extends SluiceError {
+  readonly retryable = true;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_SINK_UNAVAILABLE', message, options);
+  }
+}
+
+/** True when a failed `write` should be retried (anything but a rejection, per the contract). */
+export function isRetryableSinkError(error: unknown): boolean {
+  if (error instanceof SinkRejectedError) return false;
+  return (error as { retryable?: unknown } | null)?.retryable !== false;
 }

@@ -1,0 +1,14 @@
+export { SinkRejectedError, SinkUnavailableError, isRetryableSinkError, type Sink, type SinkContext, type SinkEvent } from './sink.js';
+export { createSink, SINK_TYPES, type CreateSinkOptions, type SinkConfig, type SinkType } from './create-sink.js';
+export { SqliteSink, SqliteDatabase, defaultSqlitePath, type SqliteSinkOptions, type SqliteDatabaseOptions } from './sqlite.js';
+export { PostgresSink, PostgresDatabase, type PostgresSinkOptions, type PostgresDatabaseOptions } from './postgres.js';
+export { SqlTableSink } from './sql-table-sink.js';
+export type { ColumnOptions, ColumnType, SqlTableOptions } from './sql-mapping.js';
+export type { SqlAdapter, SqlDialect, SqlQueryable } from './sql-adapter.js';
+export { WebhookSink, type WebhookSinkOptions } from './webhook.js';
+export { signWebhook, verifyWebhookSignature, SIGNATURE_HEADER, TIMESTAMP_HEADER, type VerifyWebhookOptions } from './webhook-signature.js';
+export { AnalyticsSink, type AnalyticsSinkOptions, type AnalyticsRow, type SqlDatabaseConfig } from './analytics.js';
+export { StreamSink, type StreamSinkOptions } from './stream.js';
+export { JsonlFileSink, type JsonlFileSinkOptions } from './jsonl-file.js';
+export { StdoutSink, type StdoutSinkOptions } from './stdout.js';
+export { eventJson, type EventJson } from './event-json.js';
