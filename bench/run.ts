@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   try {
     for (const scenario of selected) {
       log(`scenario ${scenario.name}: ${scenario.description}`);
-      results.push(await scenario.run({ url: redis.url, port: redis.port, events: args.events, rounds: args.rounds, log }));
+      results.push(await scenario.run({ url: redis.url, port: redis.port, events: args.events, rounds: args.rounds, backlog: args.backlog, log }));
     }
   } finally {
     await redis.stop();
@@ -48,7 +48,7 @@ async function main(): Promise<void> {
       platform: `${process.platform} ${release()}`,
       loadAverage,
     },
-    options: { events: args.events, rounds: args.rounds },
+    options: { events: args.events, rounds: args.rounds, backlog: args.backlog },
     scenarios: results,
   };
   if (args.json) console.log(JSON.stringify(report));

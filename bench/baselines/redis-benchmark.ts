@@ -28,16 +28,26 @@ export async function findRedisBenchmark(): Promise<string> {
   );
 }
 
+export interface RedisBenchmarkOptions {
+  port: number;
+  events: number;
+  command: readonly string[];
+  /** Connections (`-c`). @default 50 */
+  clients?: number;
+  /** Commands pipelined per connection (`-P`). @default 64 */
+  pipeline?: number;
+}
+
 /** The arguments of the ceiling run (without `--csv`, which only changes the output format). */
-export function redisBenchmarkArgs(options: { port: number; events: number; command: readonly string[] }): string[] {
-  return ['-p', String(options.port), '-P', '64', '-c', '50', '-n', String(options.events), ...options.command];
+export function redisBenchmarkArgs(options: RedisBenchmarkOptions): string[] {
+  return ['-p', String(options.port), '-P', String(options.pipeline ?? 64), '-c', String(options.clients ?? 50), '-n', String(options.events), ...options.command];
 }
 
 /**
  * What the server itself can take: redis-benchmark, in C, 50 connections × 64 pipelined commands.
  * Returns its requests per second (parsed from `--csv`).
  */
-export async function redisBenchmark(options: { binary: string; port: number; events: number; command: readonly string[] }): Promise<number> {
+export async function redisBenchmark(options: RedisBenchmarkOptions & { binary: string }): Promise<number> {
   const args = ['--csv', ...redisBenchmarkArgs(options)];
   const { stdout } = await run(options.binary, args, { maxBuffer: 1 << 20 });
   // "test","rps",… then "XADD …","339558.59",…

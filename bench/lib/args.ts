@@ -1,16 +1,19 @@
 export interface BenchArgs {
   events: number;
   rounds: number;
+  /** Backlog drained by the memory scenario (`consume-memory`). */
+  backlog: number;
   json: boolean;
   /** Scenario names to run; empty runs them all. */
   only: string[];
   help: boolean;
 }
 
-export const USAGE = `Usage: npm run bench -- [--events N] [--rounds N] [--scenario NAME[,NAME…]] [--json]
+export const USAGE = `Usage: npm run bench -- [--events N] [--rounds N] [--backlog N] [--scenario NAME[,NAME…]] [--json]
 
   --events N      events per measured round (default 200000)
   --rounds N      measured rounds per method, alternating; the median is reported (default 5)
+  --backlog N     events the consume-memory scenario drains, once per method (default 1000000)
   --scenario …    run only these scenarios (default: all)
   --json          print the results as one JSON object on the last line of stdout
                   (progress goes to stderr)
@@ -18,7 +21,7 @@ export const USAGE = `Usage: npm run bench -- [--events N] [--rounds N] [--scena
 Starts its own redis-server on a free loopback port (no persistence) and stops it at the end.`;
 
 export function parseArgs(argv: readonly string[]): BenchArgs {
-  const args: BenchArgs = { events: 200_000, rounds: 5, json: false, only: [], help: false };
+  const args: BenchArgs = { events: 200_000, rounds: 5, backlog: 1_000_000, json: false, only: [], help: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -33,6 +36,9 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         break;
       case '--rounds':
         args.rounds = wholeNumber(flag, value());
+        break;
+      case '--backlog':
+        args.backlog = wholeNumber(flag, value());
         break;
       case '--scenario':
         args.only.push(...value().split(',').filter(Boolean));

@@ -13,7 +13,7 @@ export interface Machine {
 export interface Report {
   date: string;
   machine: Machine;
-  options: { events: number; rounds: number };
+  options: { events: number; rounds: number; backlog: number };
   scenarios: ScenarioResult[];
 }
 
@@ -25,7 +25,7 @@ export function formatTable(report: Report): string {
   const lines = [
     `Sluice benchmarks — ${report.date}`,
     `machine: ${m.nproc} CPU (${m.cpu}), Node ${m.node}, Redis ${m.redis}, ${m.platform}, load average ${m.loadAverage.toFixed(2)} at start`,
-    `events per round: ${report.options.events}, measured rounds: ${report.options.rounds} (median reported)`,
+    `events per round: ${report.options.events}, measured rounds: ${report.options.rounds} (median reported); memory backlog: ${report.options.backlog}`,
     '',
   ];
   for (const s of report.scenarios) {
@@ -46,6 +46,14 @@ export function formatTable(report: Report): string {
         .join('  ');
     lines.push(line(header), widths.map((w, i) => '-'.repeat(i === header.length - 1 ? (header[i] as string).length : w)).join('  '));
     for (const row of rows) lines.push(line(row));
+    for (const x of s.measurements) {
+      if (x.rss) {
+        lines.push(
+          `  RSS ${x.name}: ${x.rss.startMiB.toFixed(1)} MiB at start, max ${x.rss.maxMiB.toFixed(1)} MiB (+${(x.rss.maxMiB - x.rss.startMiB).toFixed(1)}) ` +
+            `over ${x.rss.samples} samples every ${x.rss.everyMs} ms`,
+        );
+      }
+    }
     for (const [name, value] of Object.entries(s.ratios)) lines.push(`  ratio ${name}: ${value.toFixed(2)}`);
     for (const check of s.checks) lines.push(`  check: ${check}`);
     lines.push('');

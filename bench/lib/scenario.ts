@@ -7,6 +7,8 @@ export interface BenchContext {
   events: number;
   /** Measured rounds per method (`--rounds`); the table reports their median. */
   rounds: number;
+  /** Backlog drained by memory scenarios (`--backlog`). */
+  backlog: number;
   /** Progress for a person watching (stderr, so `--json` keeps stdout clean). */
   log(message: string): void;
 }
@@ -29,6 +31,17 @@ export interface Measurement {
    * methods (redis-benchmark).
    */
   cpuUsPerEvent?: number;
+  /** Resident memory of the process that did the work, sampled every `everyMs` (memory scenarios). */
+  rss?: RssFigures;
+}
+
+export interface RssFigures {
+  /** RSS once connected, before the work started. */
+  startMiB: number;
+  /** Largest RSS seen while working. */
+  maxMiB: number;
+  everyMs: number;
+  samples: number;
 }
 
 export interface ScenarioResult {

@@ -1,11 +1,13 @@
 import { ClosedError, SluiceError, TimeoutError } from '../errors.js';
 import type { RedisConnection } from '../redis/connection.js';
+import { ReadConnection } from '../redis/read-connection.js';
 import { isRetryable } from '../redis/redis-errors.js';
 import { decodeEntry, entriesOfXread, type EntryDecoder, type RawEntry } from '../stream/entries.js';
 import type { EventEnvelope } from '../stream/event.js';
 import { pairs } from '../stream/stream-info.js';
 import type { RetentionEnforcer } from '../flow/retention.js';
 import { Acker } from './acker.js';
+import { Attempt, type AttemptOwner } from './attempt.js';
 import { backoffDelay } from './backoff.js';
 import { deadLetterEntry } from './dead-letter.js';
 import { ensureGroup, isGroupLost, isNoGroup } from './group.js';
@@ -64,10 +66,15 @@ export interface WorkerDeps {
   retention?: RetentionEnforcer;
 }
 
-type Outcome = { kind: 'ok' } | { kind: 'dead-lettered' } | { kind: 'failed'; error: unknown };
+/** An XREADGROUP in flight, with the capacity it reserved. */
+interface Read {
+  count: number;
+  blocking: boolean;
+  reply: Promise<unknown>;
+}
 
-const OK: Outcome = { kind: 'ok' };
-const DEAD_LETTERED: Outcome = { kind: 'dead-lettered' };
+const MISSING = 'the entry was trimmed or deleted while pending';
+const DONE = Promise.resolve();
 
 /**
  * A consumer-group worker: fetches with XREADGROUP on its own connection, runs the handler with
@@ -87,10 +94,29 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
   readonly #acker: Acker;
   readonly #lanes = new KeyLanes();
   readonly #target: ReclaimTarget;
-  /** Entries held (running, awaiting retry, or queued behind their key), by ID. */
-  readonly #held = new Map<string, { abort?: (reason: unknown) => void }>();
-  readonly #tasks = new Set<Promise<void>>();
-  #fetchConn: RedisConnection | undefined;
+  /**
+   * Entries held (running, awaiting retry, or queued behind their key), by ID, with the attempt
+   * running now, if any (what close() aborts when it gives up waiting).
+   */
+  readonly #held = new Map<string, Attempt<E> | undefined>();
+  /** Set by close() while it waits for held entries to be released. */
+  #onDrained: (() => void) | undefined;
+  /** Handlers running synchronously right now (their entries are not in `#held`). */
+  #running = 0;
+  readonly #owner: AttemptOwner;
+  /** The blocking reads' own connection (DESIGN §4), a lean one: see read-connection.ts. */
+  #fetchConn: ReadConnection | undefined;
+  /**
+   * Most entries one read asks for: `batchSize`, but no more than half of `concurrency`, so that a
+   * second read fits in the in-flight limit while the first batch is handled.
+   */
+  readonly #maxRead: number;
+  /** Fewest entries worth a read: half of `#maxRead`. */
+  readonly #minRead: number;
+  /** Entries asked for by reads in flight: counted against `concurrency` like held ones. */
+  #reserved = 0;
+  /** A blocking read waits on the fetch connection: acks must take the shared one. */
+  #blocking = false;
   #capacityWaiter: (() => void) | undefined;
   #paused = false;
   #closing = false;
@@ -112,7 +138,14 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
     this.#decoder = deps.decoder;
     this.#retention = deps.retention;
     this.#handler = handler;
+    this.#maxRead = Math.min(this.options.batchSize, Math.ceil(this.options.concurrency / 2));
+    this.#minRead = Math.max(1, Math.floor(this.#maxRead / 2));
     this.#target = { stream: this.stream, group: this.options.group, consumer: this.options.consumer };
+    this.#owner = {
+      group: this.options.group,
+      consumer: this.options.consumer,
+      deadLetter: (id, reason, error, deliveryCount) => this.#deadLetter(id, reason, error, deliveryCount),
+    };
     this.#events = new TypedEmitter<WorkerEvents<E>>((name, payload) => {
       // Nobody listens for errors: say so on stderr rather than lose them.
       if (name === 'error') {
@@ -120,7 +153,13 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
         process.stderr.write(`sluice worker ${this.options.group}/${this.options.consumer}: ${context}: ${(error as Error)?.message ?? String(error)}\n`);
       }
     });
-    this.#acker = new Acker(this.#conn, this.stream, this.options.group, (error) => this.#report(error, 'acknowledging entries'));
+    this.#acker = new Acker(
+      this.#conn,
+      this.stream,
+      this.options.group,
+      (error) => this.#report(error, 'acknowledging entries'),
+      () => (this.#blocking || !this.#fetchConn?.isReady ? undefined : this.#fetchConn),
+    );
     this.ready = this.#start();
     this.ready.catch(() => undefined);
   }
@@ -135,7 +174,7 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
 
   /** Entries held right now (never more than `concurrency`). */
   get inFlight(): number {
-    return this.#held.size;
+    return this.#held.size + this.#running;
   }
 
   get paused(): boolean {
@@ -183,9 +222,14 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
 
   async #start(): Promise<void> {
     await ensureGroup(this.#conn, this.stream, this.options.group, this.options.startFrom);
-    this.#fetchConn = await this.#conn.duplicate(`sluice:${this.options.group}:${this.options.consumer}`);
+    this.#fetchConn = await ReadConnection.open({
+      url: this.#conn.url,
+      connectTimeoutMs: this.#conn.options.connectTimeoutMs,
+      commandTimeoutMs: this.#conn.options.commandTimeoutMs,
+      clientName: `sluice:${this.options.group}:${this.options.consumer}`,
+    });
     if (this.#closing) {
-      await this.#fetchConn.close();
+      this.#fetchConn.destroy();
       return;
     }
     const maintenanceEvery = Math.max(5, Math.min(Math.floor(this.options.claimIdleMs / 3), 10_000));
@@ -195,38 +239,77 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
 
   async #fetchLoop(): Promise<void> {
     await this.#recoverOwnPending();
-    const conn = this.#fetchConn as RedisConnection;
+    const conn = this.#fetchConn as ReadConnection;
+    // Reads sent and not handled yet, oldest first. While a backlog lasts there are two: Redis
+    // prepares the next batch while this one is handled, instead of each waiting for the other.
+    const reads: Read[] = [];
     while (!this.#closing) {
-      await this.#waitForCapacity();
-      if (this.#closing) break;
-      if (this.#reclaimDue) {
-        // Reclaimed here, between reads, not from the maintenance timer: a read is sized for the
-        // capacity free when it starts, so entries claimed while it waits would push the worker
-        // past `concurrency` once it returns.
-        this.#reclaimDue = false;
-        await this.#reclaimSafely();
-        continue;
+      if (reads.length === 0) {
+        await this.#waitForCapacity();
+        if (this.#closing) break;
+        if (this.#reclaimDue) {
+          // Reclaimed here, with no read in flight, not from the maintenance timer: a read is sized
+          // for the capacity free when it starts, so entries claimed while it waits would push
+          // the worker past `concurrency` once it returns.
+          this.#reclaimDue = false;
+          await this.#reclaimSafely();
+          continue;
+        }
+        reads.push(this.#read(conn));
       }
-      const count = Math.min(this.options.batchSize, this.options.concurrency - this.#held.size);
+      // Ahead only while behind: a blocking read must be the only one, so that pause() and the
+      // idle check see a quiet worker.
+      if (reads.length === 1 && !this.#caughtUp && !this.#paused && !this.#reclaimDue && this.#readSize() > 0) reads.push(this.#read(conn));
+      const read = reads.shift() as Read;
       let reply: unknown;
       try {
-        reply = await conn.command(
-          ['XREADGROUP', 'GROUP', this.options.group, this.options.consumer, 'COUNT', String(count), 'BLOCK', String(this.options.block), 'STREAMS', this.stream, '>'],
-          { deadline: Date.now() + this.options.block + conn.options.commandTimeoutMs, retry: false },
-        );
+        reply = await read.reply;
         this.#outage = false;
       } catch (error) {
         if (this.#closing) break;
         await this.#recover(conn, error);
         continue;
+      } finally {
+        this.#reserved -= read.count;
+        if (read.blocking) this.#blocking = false;
       }
       const entries = entriesOfXread(reply);
-      this.#caughtUp = entries.length < count;
+      this.#caughtUp = entries.length < read.count;
       if (entries.length > 0 && this.#paused) await this.#holdWhilePaused(entries);
       if (this.#closing) break; // what was read stays pending: reclaimed later
       for (const entry of entries) this.#dispatch(entry, 1);
-      if (entries.length === 0 && this.#held.size === 0 && this.#events.has('idle')) await this.#checkIdle();
+      // Caught up, and every entry was done during dispatch: the group may be idle now.
+      if (this.#caughtUp && this.#held.size === 0 && this.#events.has('idle')) await this.#checkIdle();
     }
+  }
+
+  /** Sends one XREADGROUP, for as many entries as may be held on top of those in flight. */
+  #read(conn: ReadConnection): Read {
+    const count = Math.max(1, this.#readSize());
+    // Block only once caught up. While a backlog lasts a full read says nothing about what is
+    // left, and blocking on a stream that just ran dry would hold idle() back for `block` ms.
+    const block = this.#caughtUp ? this.options.block : 0;
+    const args = ['XREADGROUP', 'GROUP', this.options.group, this.options.consumer, 'COUNT', String(count)];
+    if (block > 0) args.push('BLOCK', String(block));
+    args.push('STREAMS', this.stream, '>');
+    // Acks of the batches handled so far go first, on this connection's own turn.
+    if (this.#acker.queued > 0 && conn.isReady) void this.#acker.flush();
+    this.#reserved += count;
+    if (block > 0) this.#blocking = true;
+    const reply = conn.send(args, Date.now() + block + conn.options.commandTimeoutMs);
+    // Handled when its turn comes (or never, for a read left behind by close(): its entries stay
+    // pending); until then its failure is not an unhandled rejection.
+    reply.catch(() => undefined);
+    return { count, blocking: block > 0, reply };
+  }
+
+  /**
+   * Entries the next read may ask for: what is free once held entries and reads in flight are
+   * counted, at most `#maxRead`; 0 when that is less than a worthwhile batch.
+   */
+  #readSize(): number {
+    const free = this.options.concurrency - this.#held.size - this.#reserved;
+    return free >= this.#minRead ? Math.min(free, this.#maxRead) : 0;
   }
 
   /**
@@ -235,13 +318,13 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
    * on resume(), so that no handler starts while paused. On close they are left pending.
    */
   async #holdWhilePaused(entries: RawEntry[]): Promise<void> {
-    for (const [id] of entries) this.#held.set(id, {});
+    for (const [id] of entries) this.#held.set(id, undefined);
     while (this.#paused && !this.#closing) await new Promise<void>((resolve) => (this.#capacityWaiter = resolve));
     for (const [id] of entries) this.#held.delete(id);
   }
 
   /** After a failed XREADGROUP: re-create a lost group, or wait out an outage. */
-  async #recover(conn: RedisConnection, error: unknown): Promise<void> {
+  async #recover(conn: ReadConnection, error: unknown): Promise<void> {
     if (isGroupLost(error)) {
       // The stream or group was deleted (DEL, FLUSHALL, a restart without persistence).
       // Start again from the beginning of whatever the stream now holds.
@@ -290,95 +373,187 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
   async #redeliverAndDispatch(id: string): Promise<void> {
     const result = await redeliver(this.#conn, this.#target, id);
     if (result.kind === 'claimed') this.#dispatch(result.entry, result.deliveryCount);
-    else if (result.kind === 'missing') await this.#deadLetter(id, 'missing', 'the entry was trimmed or deleted while pending', result.deliveryCount);
+    else if (result.kind === 'missing') await this.#deadLetter(id, 'missing', MISSING, result.deliveryCount);
   }
 
+  /**
+   * Takes an entry in. The handler runs now, synchronously: a handler that returns without a
+   * promise (or with one that resolves) costs no promise of ours, and an entry done before this
+   * returns is never even put in `#held`. An entry is held (counted in flight, kept fresh by the
+   * heartbeat, abortable by close()) from the moment it outlives this call: an async result, a
+   * failure, an ordering lane, an async schema, a dead-letter write.
+   */
   #dispatch(entry: RawEntry, deliveryCount: number): void {
     const id = entry[0];
     if (this.#held.has(id)) return;
-    this.#held.set(id, {});
-    const task = this.#run(entry, deliveryCount).finally(() => {
-      this.#held.delete(id);
-      this.#tasks.delete(task);
-      this.#wakeFetcher();
-      // Caught up and nothing held: the group may be idle now rather than after the next BLOCK.
-      if (this.#held.size === 0 && this.#caughtUp && !this.#closing && this.#events.has('idle')) void this.#checkIdle();
-    });
-    this.#tasks.add(task);
-  }
-
-  async #run(entry: RawEntry, deliveryCount: number): Promise<void> {
-    const id = entry[0];
-    let event: E;
-    try {
-      if (entry[1] === null) {
-        await this.#deadLetter(id, 'missing', 'the entry was trimmed or deleted while pending', deliveryCount);
-        return;
-      }
-      const decoded = decodeEntry<E>(this.#decoder, entry);
-      event = decoded instanceof Promise ? await decoded : decoded;
-    } catch (error) {
-      const reason: DeadLetterReason = error instanceof SluiceError && error.code === 'ERR_SCHEMA' ? 'schema' : 'undecodable';
-      await this.#deadLetter(id, reason, errorMessage(error), deliveryCount);
+    if (entry[1] === null) {
+      this.#held.set(id, undefined);
+      void this.#deadLetterAndRelease(id, 'missing', MISSING, deliveryCount);
       return;
     }
-    const key = this.options.ordering === 'key' ? (this.options.key ? this.options.key(event) : event.meta?.key) : undefined;
-    if (key === undefined) await this.#process(event, deliveryCount);
-    else await this.#lanes.run(key, () => this.#process(event, deliveryCount));
+    let decoded: E | Promise<E>;
+    try {
+      decoded = decodeEntry<E>(this.#decoder, entry);
+    } catch (error) {
+      this.#held.set(id, undefined);
+      void this.#deadLetterAndRelease(id, decodeFailure(error), errorMessage(error), deliveryCount);
+      return;
+    }
+    if (decoded instanceof Promise) {
+      this.#held.set(id, undefined);
+      void this.#dispatchDecoded(id, decoded, deliveryCount);
+    } else {
+      void this.#route(decoded, deliveryCount, false);
+    }
   }
 
-  /** Runs the handler until it succeeds, the entry is dead-lettered, or the worker closes. */
-  async #process(event: E, firstDelivery: number): Promise<void> {
-    if (firstDelivery > this.options.maxDeliveries) {
+  /** An entry whose schema validates asynchronously. */
+  async #dispatchDecoded(id: string, decoded: Promise<E>, deliveryCount: number): Promise<void> {
+    let event: E;
+    try {
+      event = await decoded;
+    } catch (error) {
+      return this.#deadLetterAndRelease(id, decodeFailure(error), errorMessage(error), deliveryCount);
+    }
+    return this.#route(event, deliveryCount, true);
+  }
+
+  /**
+   * Into the event's ordering lane, or straight to its first attempt. `held`: the entry is in
+   * `#held` already. Like `#attempt`, returns a promise only when the entry is not done yet.
+   */
+  #route(event: E, deliveryCount: number, held: boolean): Promise<void> | undefined {
+    if (this.options.ordering === 'key') {
+      let key: string | undefined;
+      try {
+        key = this.options.key ? this.options.key(event) : event.meta?.key;
+      } catch (error) {
+        // An event the key function cannot handle will not get better on retry: a poison entry.
+        if (!held) this.#held.set(event.id, undefined);
+        return this.#deadLetterAndRelease(event.id, 'undecodable', `the ordering key function threw: ${errorMessage(error)}`, deliveryCount);
+      }
+      if (key !== undefined) {
+        if (!held) this.#held.set(event.id, undefined);
+        return this.#lanes.run(key, () => this.#begin(event, deliveryCount, true) ?? DONE);
+      }
+    }
+    return this.#begin(event, deliveryCount, held);
+  }
+
+  /** Runs the entry unless it must not run: its deliveries are used up, or the worker is closing. */
+  #begin(event: E, deliveryCount: number, held: boolean): Promise<void> | undefined {
+    if (deliveryCount > this.options.maxDeliveries) {
       // Reclaimed with its deliveries used up, none of them ended in an ack or a failure: the
       // consumers that took it stopped mid-handler (crashed, killed). It may be what crashes them,
       // so it is not run again; otherwise it would be reclaimed and crash workers forever.
-      const error = `delivered ${firstDelivery} times without a result: its consumers stopped while handling it`;
-      await this.#deadLetter(event.id, 'max-deliveries', error, firstDelivery);
-      return;
+      const error = `delivered ${deliveryCount} times without a result: its consumers stopped while handling it`;
+      if (!held) this.#held.set(event.id, undefined);
+      return this.#deadLetterAndRelease(event.id, 'max-deliveries', error, deliveryCount);
     }
-    let deliveryCount = firstDelivery;
-    let current = event;
-    for (;;) {
-      if (this.#closing) return; // left pending: delivered again later
-      const started = this.#events.has('processed') ? performance.now() : 0;
-      const outcome = await this.#attempt(current, deliveryCount);
-      if (outcome.kind === 'ok') {
-        this.#acker.ack(current.id);
-        if (started) this.#events.emit('processed', { event: current, deliveryCount, durationMs: performance.now() - started });
-        return;
-      }
-      if (outcome.kind === 'dead-lettered') return;
-      const { error } = outcome;
-      // An attempt cut short by close() is not a failure of the event: it stays pending.
-      if (this.#closing) return;
-      this.#events.emit('failed', { event: current, deliveryCount, error });
-      if (isNonRetryable(error)) {
-        await this.#deadLetter(current.id, 'non-retryable', errorMessage(error), deliveryCount);
-        return;
-      }
-      if (deliveryCount >= this.options.maxDeliveries) {
-        await this.#deadLetter(current.id, 'max-deliveries', errorMessage(error), deliveryCount);
-        return;
-      }
-      const delayMs = backoffDelay(this.options.backoff, deliveryCount);
-      this.#events.emit('retrying', { event: current, deliveryCount, delayMs, error });
-      await this.#sleep(delayMs);
-      if (this.#closing) return;
-      const next = await this.#redeliverWithRetry(current.id);
-      if (!next) return;
-      if (next.kind === 'missing') {
-        await this.#deadLetter(current.id, 'missing', 'the entry was trimmed or deleted while pending', next.deliveryCount);
-        return;
-      }
-      deliveryCount = next.deliveryCount;
-      try {
-        const decoded = decodeEntry<E>(this.#decoder, next.entry);
-        current = decoded instanceof Promise ? await decoded : decoded;
-      } catch (decodeError) {
-        await this.#deadLetter(current.id, 'undecodable', errorMessage(decodeError), deliveryCount);
-        return;
-      }
+    if (this.#closing) {
+      if (held) this.#release(event.id); // left pending: delivered again later
+      return undefined;
+    }
+    return this.#attempt(event, deliveryCount, held);
+  }
+
+  /**
+   * One run of the handler. Every path ends with the entry released: acknowledged (or
+   * dead-lettered by the handler) on success; retried, dead-lettered or left pending on failure.
+   * Returns undefined when that already happened (the handler returned synchronously), else a
+   * promise that settles when it has, retries included: ordering lanes wait for it.
+   */
+  #attempt(event: E, deliveryCount: number, held: boolean): Promise<void> | undefined {
+    const attempt = new Attempt<E>(this.#owner, event, deliveryCount);
+    const started = this.#events.has('processed') ? performance.now() : 0;
+    let result: unknown;
+    // An entry not held yet still counts in flight while its handler runs.
+    const running = held ? 0 : 1;
+    this.#running += running;
+    try {
+      result = this.#handler(event, attempt);
+    } catch (error) {
+      this.#running -= running;
+      return this.#failed(attempt, error);
+    }
+    this.#running -= running;
+    if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<void>).then === 'function') {
+      this.#held.set(event.id, attempt);
+      return this.#settle(attempt, started, result as PromiseLike<void>);
+    }
+    this.#succeeded(attempt, started);
+    if (held) this.#release(event.id);
+    return undefined;
+  }
+
+  /** Waits for a handler's promise (and its timeout, if any). The one promise of the async case. */
+  async #settle(attempt: Attempt<E>, started: number, result: PromiseLike<void>): Promise<void> {
+    try {
+      await (this.options.handlerTimeoutMs === undefined ? result : this.#withTimeout(attempt, result, this.options.handlerTimeoutMs));
+    } catch (error) {
+      return this.#failed(attempt, error);
+    }
+    this.#succeeded(attempt, started);
+    this.#release(attempt.event.id);
+  }
+
+  #succeeded(attempt: Attempt<E>, started: number): void {
+    // Dead-lettered by the handler: the dead-letter step acknowledged it.
+    if (attempt.deadLettered) return;
+    const { event } = attempt;
+    this.#acker.ack(event.id);
+    if (started) this.#events.emit('processed', { event, deliveryCount: attempt.deliveryCount, durationMs: performance.now() - started });
+  }
+
+  /** After a failed attempt: a retry after a backoff, or the dead-letter stream. */
+  async #failed(attempt: Attempt<E>, error: unknown): Promise<void> {
+    const { event } = attempt;
+    // Held from now on, if it was not; and the attempt is over: close() has nothing to abort
+    // until the next one starts.
+    this.#held.set(event.id, undefined);
+    let next: { event: E; deliveryCount: number } | undefined;
+    try {
+      next = await this.#retryOrDeadLetter(attempt, error);
+    } catch (failure) {
+      // Not expected (every step catches its own errors); left pending, reclaimed later.
+      this.#report(failure, `handling the failure of ${event.id}`);
+    }
+    if (next) return this.#attempt(next.event, next.deliveryCount, true);
+    this.#release(event.id);
+  }
+
+  /** The delivery to attempt next, or undefined once the entry is dead-lettered or left pending. */
+  async #retryOrDeadLetter(attempt: Attempt<E>, error: unknown): Promise<{ event: E; deliveryCount: number } | undefined> {
+    const { event, deliveryCount } = attempt;
+    // The handler dead-lettered it: its outcome is ignored.
+    if (attempt.deadLettered) return undefined;
+    // An attempt cut short by close() is not a failure of the event: it stays pending.
+    if (this.#closing) return undefined;
+    this.#events.emit('failed', { event, deliveryCount, error });
+    if (isNonRetryable(error)) {
+      await this.#deadLetter(event.id, 'non-retryable', errorMessage(error), deliveryCount);
+      return undefined;
+    }
+    if (deliveryCount >= this.options.maxDeliveries) {
+      await this.#deadLetter(event.id, 'max-deliveries', errorMessage(error), deliveryCount);
+      return undefined;
+    }
+    const delayMs = backoffDelay(this.options.backoff, deliveryCount);
+    this.#events.emit('retrying', { event, deliveryCount, delayMs, error });
+    await this.#sleep(delayMs);
+    if (this.#closing) return undefined;
+    const next = await this.#redeliverWithRetry(event.id);
+    if (!next || this.#closing) return undefined;
+    if (next.kind === 'missing') {
+      await this.#deadLetter(event.id, 'missing', MISSING, next.deliveryCount);
+      return undefined;
+    }
+    try {
+      const decoded = decodeEntry<E>(this.#decoder, next.entry);
+      return { event: decoded instanceof Promise ? await decoded : decoded, deliveryCount: next.deliveryCount };
+    } catch (decodeError) {
+      await this.#deadLetter(event.id, 'undecodable', errorMessage(decodeError), next.deliveryCount);
+      return undefined;
     }
   }
 
@@ -395,53 +570,31 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
     }
   }
 
-  async #attempt(event: E, deliveryCount: number): Promise<Outcome> {
-    const held = this.#held.get(event.id);
-    let deadLettered = false;
+  /** The handler's promise, failing with TimeoutError (and aborting its signal) after `timeoutMs`. */
+  #withTimeout(attempt: Attempt<E>, result: PromiseLike<void>, timeoutMs: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
-    // One controller per attempt, made on first use (most handlers never look at the signal).
-    // Aborting makes it too: a handler that first reads ctx.signal after its timeout or after
-    // close() gave up on it must see it aborted, not a fresh signal.
-    let controller: AbortController | undefined;
-    const control = () => (controller ??= new AbortController());
-    const abort = (reason: unknown) => control().abort(reason);
-    if (held) held.abort = abort;
-    const ctx: HandlerContext = {
-      deliveryCount,
-      group: this.options.group,
-      consumer: this.options.consumer,
-      get signal() {
-        return control().signal;
-      },
-      deadLetter: async (reason: string) => {
-        deadLettered = true;
-        await this.#deadLetter(event.id, String(reason), `dead-lettered by the handler: ${String(reason)}`, deliveryCount);
-      },
-    };
-    try {
-      const result = this.#handler(event, ctx);
-      if (result && typeof (result as Promise<void>).then === 'function') {
-        const timeoutMs = this.options.handlerTimeoutMs;
-        if (timeoutMs === undefined) await result;
-        else {
-          await Promise.race([
-            result,
-            new Promise<never>((_, reject) => {
-              timer = setTimeout(() => {
-                abort(new TimeoutError(`The handler took longer than ${timeoutMs} ms`));
-                reject(new TimeoutError(`The handler took longer than handlerTimeout (${timeoutMs} ms)`));
-              }, timeoutMs);
-            }),
-          ]);
-        }
-      }
-      return deadLettered ? DEAD_LETTERED : OK;
-    } catch (error) {
-      return deadLettered ? DEAD_LETTERED : { kind: 'failed', error };
-    } finally {
-      if (timer) clearTimeout(timer);
-      if (held?.abort === abort) held.abort = undefined;
-    }
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        attempt.abort(new TimeoutError(`The handler took longer than ${timeoutMs} ms`));
+        reject(new TimeoutError(`The handler took longer than handlerTimeout (${timeoutMs} ms)`));
+      }, timeoutMs);
+    });
+    return Promise.race([result, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  async #deadLetterAndRelease(id: string, reason: string, error: string, deliveryCount: number): Promise<void> {
+    await this.#deadLetter(id, reason, error, deliveryCount);
+    this.#release(id);
+  }
+
+  /** The entry is done here (acknowledged, dead-lettered, or left pending). */
+  #release(id: string): void {
+    this.#held.delete(id);
+    this.#wakeFetcher();
+    if (this.#held.size > 0) return;
+    this.#onDrained?.();
+    // Caught up and nothing held: the group may be idle now rather than after the next BLOCK.
+    if (this.#caughtUp && !this.#closing && this.#events.has('idle')) void this.#checkIdle();
   }
 
   async #deadLetter(id: string, reason: string, error: string, deliveryCount: number): Promise<void> {
@@ -511,8 +664,7 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
       );
       this.#reclaimCursor = result.cursor;
       for (const { id, deadLetterId } of result.deadLettered) {
-        const error = 'the entry was trimmed or deleted while pending';
-        this.#events.emit('dead-lettered', { id, deadLetterId, reason: 'missing', error, deliveryCount: -1 });
+        this.#events.emit('dead-lettered', { id, deadLetterId, reason: 'missing', error: MISSING, deliveryCount: -1 });
       }
       for (const { entry, deliveryCount } of result.claimed) this.#dispatch(entry, deliveryCount);
       const ids = result.claimed.map((c) => c.entry[0]).concat(result.deadLettered.map((d) => d.id));
@@ -541,13 +693,11 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
   }
 
   /**
-   * Waits until a worthwhile batch fits: at least half a batch (or half of `concurrency`) free.
-   * Fetching the moment one slot frees would mean XREADGROUP COUNT 1 round trips under load.
+   * Waits until a worthwhile batch fits (see `#minRead`). Fetching the moment one slot frees
+   * would mean XREADGROUP COUNT 1 round trips under load.
    */
   async #waitForCapacity(): Promise<void> {
-    const batch = Math.min(this.options.batchSize, this.options.concurrency);
-    const limit = this.options.concurrency - Math.max(1, Math.floor(batch / 2)) + 1;
-    while (!this.#closing && (this.#paused || this.#held.size >= limit)) {
+    while (!this.#closing && (this.#paused || this.#readSize() === 0)) {
       await new Promise<void>((resolve) => (this.#capacityWaiter = resolve));
     }
   }
@@ -592,15 +742,16 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
     this.#fetchConn?.destroy();
     await this.ready.catch(() => undefined);
     await this.#loop?.catch(() => undefined);
-    if (this.#tasks.size > 0) {
+    if (this.#held.size > 0) {
       let timer: NodeJS.Timeout | undefined;
-      const finished = Promise.allSettled([...this.#tasks]).then(() => true);
+      const finished = new Promise<boolean>((resolve) => (this.#onDrained = () => resolve(true)));
       const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
       const inTime = await Promise.race([finished, timedOut]);
       clearTimeout(timer);
+      this.#onDrained = undefined;
       if (!inTime) {
         // Handlers still running: tell them to stop. Their entries stay pending (not acked).
-        for (const held of this.#held.values()) held.abort?.(new ClosedError('The worker'));
+        for (const attempt of this.#held.values()) attempt?.abort(new ClosedError('The worker'));
       }
     }
     await this.#acker.flush().catch((error: unknown) => this.#report(error, 'flushing acknowledgements at close'));
@@ -613,6 +764,10 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
  */
 function isNonRetryable(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === 'ERR_NON_RETRYABLE';
+}
+
+function decodeFailure(error: unknown): DeadLetterReason {
+  return error instanceof SluiceError && error.code === 'ERR_SCHEMA' ? 'schema' : 'undecodable';
 }
 
 function errorMessage(error: unknown): string {

@@ -54,3 +54,12 @@ describe('isDecodeFailure', () => {
     assert.equal(isDecodeFailure(new Error('x')), false);
   });
 });
+
+describe('event time', () => {
+  test('is the ID\'s milliseconds, short or long', () => {
+    for (const id of ['0-1', '5-0', '1692632086370-12', '999999999999999-0', '18446744073709551615-0']) {
+      const event = decodeEntry<{ time: number }>(plain, [id, ['a', '1']]);
+      assert.equal(event instanceof Promise ? NaN : event.time, Number(id.slice(0, id.indexOf('-'))), id);
+    }
+  });
+});

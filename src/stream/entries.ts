@@ -22,6 +22,7 @@ export interface EntryDecoder {
 export function decodeEntry<E>(decoder: EntryDecoder, entry: RawEntry): E | Promise<E> {
   const [id, flat] = entry;
   if (flat === null) throw new DecodeError(id, 'the entry was deleted or trimmed (no fields)');
+  shareFieldNames(flat);
   const { fields, meta } = splitEntryFields(flat);
   const payload = decoder.codec.decode(fields, id);
   if (!decoder.schema) return makeEvent(decoder, id, payload, meta) as E;
@@ -30,13 +31,45 @@ export function decodeEntry<E>(decoder: EntryDecoder, entry: RawEntry): E | Prom
   return makeEvent(decoder, id, checked, meta) as E;
 }
 
+/** The field names of the last entry decoded: entries of a stream mostly repeat them, in order. */
+const lastNames: string[] = [];
+
+/**
+ * Swaps each field name for the equal string of the previous entry, when they match. Each reply
+ * brings fresh strings, and V8 must look a fresh string up in its table of property names every
+ * time it becomes an object key; the previous entry's name has been through that already. About
+ * half the cost of building the event's fields, for one comparison of a few bytes per field.
+ */
+function shareFieldNames(flat: string[]): void {
+  for (let i = 0; i < flat.length; i += 2) {
+    const name = flat[i] as string;
+    const last = lastNames[i];
+    if (name === last) flat[i] = last;
+    else lastNames[i] = name;
+  }
+}
+
 // Built as literals of one shape each (no spread): this runs for every event read.
 function makeEvent(decoder: EntryDecoder, id: string, payload: unknown, meta: EventMeta | undefined): FieldsEvent<unknown> | JsonEvent {
-  const time = idTime(id);
+  const time = msOf(id);
   if (decoder.codec.name === 'json') {
     return meta ? { stream: decoder.stream, id, time, data: payload, meta } : { stream: decoder.stream, id, time, data: payload };
   }
   return meta ? { stream: decoder.stream, id, time, fields: payload, meta } : { stream: decoder.stream, id, time, fields: payload };
+}
+
+/**
+ * `idTime(id)` without the substring: the digits before the dash, summed as they come. Exact up
+ * to 15 digits (any real clock); longer ones (hand-made IDs) go through idTime.
+ */
+function msOf(id: string): number {
+  let ms = 0;
+  for (let i = 0; i < id.length && i < 16; i++) {
+    const c = id.charCodeAt(i);
+    if (c === 45 /* - */) return ms;
+    ms = ms * 10 + (c - 48);
+  }
+  return idTime(id);
 }
 
 /** `XREAD`'s reply for one stream: its entries, or none. */

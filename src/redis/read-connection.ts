@@ -1,0 +1,264 @@
+import { ErrorReply } from '@redis/client';
+import { connect as netConnect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { ClosedError, NotConnectedError, RedisServerError, TimeoutError } from '../errors.js';
+import { BulkReplyReader } from './bulk-reply-reader.js';
+import { delay, reconnectDelay, redactUrl } from './connection.js';
+import { handshakeCommands, parseRedisUrl, type RedisEndpoint } from './pipeline-connection.js';
+import { toSluiceError } from './redis-errors.js';
+import { CommandEncoder } from './resp-encoder.js';
+
+export interface ReadConnectionOptions {
+  /** `redis://[user:password@]host:port[/db]` or `rediss://…` for TLS. */
+  url: string;
+  /** How long one connection attempt (TCP, TLS, AUTH, SELECT) may take. */
+  connectTimeoutMs: number;
+  /** Added to a blocking read's own wait for its deadline; the deadline of other commands. */
+  commandTimeoutMs: number;
+  /** Shown by CLIENT LIST. No spaces. */
+  clientName: string;
+}
+
+interface Pending {
+  command: string;
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/**
+ * A worker's fetch connection: a plain socket for XREADGROUP (and, between blocking reads, XACK),
+ * with replies parsed by `BulkReplyReader`.
+ *
+ * Why not node-redis here: draining a backlog, decoding XREADGROUP replies in node-redis's RESP
+ * decoder was ~40% of the worker's CPU profile and encoding XACKs of a thousand IDs another ~14%
+ * (its strings are built per argument and flattened on write); see BENCHMARKS.md. Commands are
+ * few and large here (one per batch), so a promise per command is fine.
+ *
+ * It logs in as node-redis would from the same URL (TLS for `rediss://`, `AUTH`, `SELECT`,
+ * `CLIENT SETNAME`), has no offline queue (a command sent while disconnected fails at once with
+ * `NotConnectedError`), fails the commands in flight when the socket drops, and reconnects with
+ * backoff when the caller waits for it (`waitReady`). A command past its deadline fails with
+ * `TimeoutError` and drops the connection: a reply that late means the connection is not usable.
+ */
+export class ReadConnection {
+  readonly options: ReadConnectionOptions;
+  readonly #endpoint: RedisEndpoint;
+  readonly #reader = new BulkReplyReader();
+  readonly #encoder = new CommandEncoder();
+  readonly #pending: Pending[] = [];
+  #socket: Socket | undefined;
+  #ready = false;
+  #closed = false;
+  #connecting: Promise<void> | undefined;
+  #lastError: unknown;
+  #flushQueued = false;
+
+  private constructor(options: ReadConnectionOptions) {
+    this.options = options;
+    this.#endpoint = parseRedisUrl(options.url);
+  }
+
+  /** A connected, logged-in connection; throws NotConnectedError after `connectTimeoutMs`. */
+  static async open(options: ReadConnectionOptions): Promise<ReadConnection> {
+    const connection = new ReadConnection(options);
+    try {
+      await connection.waitReady(Date.now() + options.connectTimeoutMs);
+    } catch (error) {
+      connection.destroy();
+      throw error;
+    }
+    return connection;
+  }
+
+  get isReady(): boolean {
+    return this.#ready;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Sends one command now; its reply, or a typed error (as `RedisConnection.command` throws). */
+  send<T = unknown>(args: readonly string[], deadline: number): Promise<T> {
+    const command = args[0] as string;
+    if (this.#closed) return Promise.reject(new ClosedError('The Redis connection'));
+    if (!this.#ready) return Promise.reject(this.#lost(command));
+    return this.#write<T>(args, deadline);
+  }
+
+  #write<T>(args: readonly string[], deadline: number): Promise<T> {
+    const command = args[0] as string;
+    return new Promise<T>((resolve, reject) => {
+      const pending: Pending = { command, resolve: resolve as (value: unknown) => void, reject, timer: undefined };
+      const remaining = deadline - Date.now();
+      pending.timer = setTimeout(() => {
+        pending.timer = undefined;
+        reject(new TimeoutError(`Redis did not answer ${command} in time (${redactUrl(this.options.url)})`));
+        const socket = this.#socket;
+        if (socket) {
+          this.#onClose(socket);
+          socket.destroy();
+        }
+      }, Math.max(0, remaining));
+      this.#pending.push(pending);
+      this.#encoder.push(args);
+      if (!this.#flushQueued) {
+        this.#flushQueued = true;
+        queueMicrotask(this.#flush);
+      }
+    });
+  }
+
+  /**
+   * Commands sent in the same synchronous run (an XACK and the next XREADGROUP) leave in one
+   * socket write: each write to a loopback socket costs a system call and wakes redis-server.
+   */
+  readonly #flush = (): void => {
+    this.#flushQueued = false;
+    if (this.#encoder.length > 0) this.#socket?.write(this.#encoder.take());
+  };
+
+  /**
+   * Resolves once connected, connecting (again) with backoff as needed; throws NotConnectedError
+   * at the deadline. With a `cause` on a live connection (a transient reply such as LOADING),
+   * waits a short backoff instead, as `RedisConnection.waitReady` does.
+   */
+  async waitReady(deadline: number, cause?: unknown, attempt = 0): Promise<void> {
+    if (this.#ready && cause !== undefined) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw this.#notConnected(cause);
+      await delay(Math.min(remaining, reconnectDelay(attempt)));
+      if (Date.now() >= deadline) throw this.#notConnected(cause);
+      return;
+    }
+    for (let retries = 0; ; retries++) {
+      if (this.#closed) throw new ClosedError('The Redis connection');
+      if (this.#ready) return;
+      if (deadline - Date.now() <= 0) throw this.#notConnected(this.#lastError ?? cause);
+      try {
+        await (this.#connecting ??= this.#open(deadline).finally(() => (this.#connecting = undefined)));
+      } catch (error) {
+        this.#lastError = error;
+        const left = deadline - Date.now();
+        if (left > 0 && !this.#closed) await delay(Math.min(left, reconnectDelay(retries)));
+      }
+    }
+  }
+
+  /** Closes at once, failing the commands in flight (it interrupts a blocking read). */
+  destroy(): void {
+    this.#closed = true;
+    const socket = this.#socket;
+    if (socket) {
+      this.#onClose(socket);
+      socket.destroy();
+    }
+  }
+
+  /** Hands the oldest command its reply (Redis answers in order). */
+  readonly #onReply = (reply: unknown): void => {
+    const pending = this.#pending.shift();
+    if (!pending) throw new Error('Redis sent a reply to no command');
+    // Timed out already: the reply is dropped, the connection is going down.
+    if (pending.timer === undefined) return;
+    clearTimeout(pending.timer);
+    if (reply instanceof ErrorReply) pending.reject(toSluiceError(reply, pending.command));
+    else pending.resolve(reply);
+  };
+
+  /** One connection attempt: TCP (or TLS), then the handshake; resolves when ready. */
+  #open(deadline: number): Promise<void> {
+    const endpoint = this.#endpoint;
+    const timeoutMs = Math.max(1, Math.min(this.options.connectTimeoutMs, deadline - Date.now()));
+    return new Promise<void>((resolve, reject) => {
+      const socket = endpoint.tls
+        ? tlsConnect({ host: endpoint.host, port: endpoint.port, servername: isIP(endpoint.host) ? undefined : endpoint.host })
+        : netConnect({ host: endpoint.host, port: endpoint.port });
+      this.#socket = socket;
+      let settled = false;
+      const fail = (error: unknown) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.#onClose(socket);
+        socket.destroy();
+        reject(error);
+      };
+      const timer = setTimeout(() => fail(new Error(`no connection within ${timeoutMs} ms`)), timeoutMs);
+      socket.on('data', (chunk: Buffer) => {
+        try {
+          this.#reader.feed(chunk, this.#onReply);
+        } catch (error) {
+          // Not RESP, or a reply to nothing: the stream cannot be trusted from here on.
+          this.#lastError = error;
+          this.#onClose(socket);
+          socket.destroy();
+        }
+      });
+      socket.on('error', (error: Error) => {
+        this.#lastError = error;
+      });
+      socket.once('close', () => {
+        this.#onClose(socket);
+        fail(this.#lastError ?? new Error('the connection closed'));
+      });
+      socket.once(endpoint.tls ? 'secureConnect' : 'connect', () => {
+        // The same socket options node-redis uses.
+        socket.setNoDelay(true);
+        socket.setKeepAlive(true, 30_000);
+        const handshake = handshakeCommands(endpoint, this.options.clientName).map((args) =>
+          this.#write(args, deadline).catch((error: unknown) => {
+            // A refused CLIENT SETNAME (a renamed CLIENT command…) only costs the name.
+            if (args[0] !== 'CLIENT' || !(error instanceof RedisServerError)) throw error;
+          }),
+        );
+        Promise.all(handshake).then(() => {
+          if (settled) return;
+          if (this.#closed) return fail(new ClosedError('The Redis connection'));
+          settled = true;
+          clearTimeout(timer);
+          this.#ready = true;
+          this.#lastError = undefined;
+          resolve();
+        }, fail);
+      });
+    });
+  }
+
+  /** The socket is gone: every command awaiting a reply fails, for the caller to retry. */
+  #onClose(socket: Socket): void {
+    if (socket !== this.#socket) return;
+    this.#socket = undefined;
+    this.#ready = false;
+    this.#encoder.clear();
+    this.#reader.reset();
+    const pending = this.#pending.splice(0);
+    for (const p of pending) {
+      if (p.timer === undefined) continue;
+      clearTimeout(p.timer);
+      p.reject(this.#closed ? new ClosedError('The Redis connection') : this.#lost(p.command));
+    }
+  }
+
+  #lost(command: string): NotConnectedError {
+    return new NotConnectedError(`Lost the connection to Redis at ${redactUrl(this.options.url)}${reason(this.#lastError)} (${command})`, {
+      cause: this.#lastError,
+    });
+  }
+
+  #notConnected(cause: unknown): NotConnectedError {
+    return new NotConnectedError(
+      `Cannot reach Redis at ${redactUrl(this.options.url)}${reason(cause)}: is redis-server running there? Pass --redis URL or set REDIS_URL`,
+      { cause },
+    );
+  }
+}
+
+function reason(error: unknown): string {
+  if (!error) return '';
+  const e = error as { code?: string; message?: string; errors?: unknown[] };
+  if (Array.isArray(e.errors) && e.errors.length) return reason(e.errors[0]);
+  const text = e.message || e.code || String(error);
+  return text ? ` (${text})` : '';
+}
