@@ -37,4 +37,9 @@ export { readGroupReports, type GroupReport, type GroupsReport, type GroupReport
 export { alertFindings, checkAlerts, snapshotFindings, takeSnapshot, DEFAULT_MAX_LENGTH, type AlertFinding, type AlertKind, type AlertThresholds, type CheckAlertsOptions, type GroupSnapshot, type StreamSnapshot } from './flow/alerts.js';
 export { createServer, startServer, SluiceServer, HttpError, type ServerOptions, type IngestLimits, type Route, type RouteHandler, type RequestContext } from './server/index.js';
 export * from './sinks/index.js';
+export type { HeldBack, TrimReport } from './flow/retention.js';
+export type { BackpressureOptions } from './flow/backpressure.js';
+export type { Durability } from './flow/durability.js';
+export type { IdempotencyOptions } from './flow/producer-flow.js';
+export { groupLags, type GroupLag } from './flow/lag.js';
 export * from './errors.js';

@@ -23,7 +23,8 @@ export interface ConsumerOptions<E = EventEnvelope> {
    */
   concurrency?: number;
   /**
-   * Most entries fetched per XREADGROUP.
+   * Most entries fetched per XREADGROUP. While the worker is behind it keeps two reads in
+   * flight, each at most half of `concurrency`, so Node and Redis work at the same time.
    * @default 100
    */
   batchSize?: number;
