@@ -1,11 +1,11 @@
 import { ErrorReply } from '@redis/client';
-import { connect as netConnect, isIP, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import type { Socket } from 'node:net';
 import { ClosedError, InvalidOptionError, NotConnectedError } from '../errors.js';
 import { delay, reconnectDelay, redactUrl } from './connection.js';
 import { toSluiceError } from './redis-errors.js';
 import { CommandEncoder } from './resp-encoder.js';
 import { RespReader } from './resp-reader.js';
+import { openRedisSocket } from './redis-socket.js';
 
 export interface PipelineConnectionOptions {
   /** `redis://[user:password@]host:port[/db]` or `rediss://…` for TLS. */
@@ -229,72 +229,49 @@ export class PipelineConnection {
   }
 
   /** One connection attempt: TCP (or TLS), then the handshake; resolves when ready. */
-  #open(deadline: number): Promise<void> {
-    const endpoint = this.#endpoint;
+  async #open(deadline: number): Promise<void> {
     const timeoutMs = Math.max(1, Math.min(this.#options.connectTimeoutMs, deadline - Date.now()));
-    return new Promise<void>((resolve, reject) => {
-      const socket = endpoint.tls
-        ? tlsConnect({ host: endpoint.host, port: endpoint.port, servername: isIP(endpoint.host) ? undefined : endpoint.host })
-        : netConnect({ host: endpoint.host, port: endpoint.port });
+    const socket = await openRedisSocket(this.#endpoint, timeoutMs, {
       // The connection alone never keeps the process alive: publishes awaiting a reply do, through
       // their batch's deadline timer.
-      socket.unref();
-      this.#socket = socket;
-      let settled = false;
-      const fail = (error: unknown) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        // Drops this socket's pending commands now, before a next attempt could take their replies.
-        this.#onClose(socket);
-        socket.destroy();
-        reject(error);
-      };
-      const timer = setTimeout(() => fail(new Error(`no connection within ${timeoutMs} ms`)), timeoutMs);
-      socket.on('data', (chunk: Buffer) => {
-        try {
-          this.#reader.feed(chunk, this.#onReply);
-        } catch (error) {
-          // Not RESP, or a reply to nothing: the stream cannot be trusted from here on.
-          this.#lastError = error;
-          this.#onClose(socket);
-          socket.destroy();
-        }
-      });
-      socket.on('error', (error: Error) => {
-        this.#lastError = error;
-      });
-      socket.once('close', () => {
-        this.#onClose(socket);
-        fail(this.#lastError ?? new Error('the connection closed'));
-      });
-      socket.once(endpoint.tls ? 'secureConnect' : 'connect', () => {
-        // The same socket options node-redis uses.
-        socket.setNoDelay(true);
-        socket.setKeepAlive(true, 30_000);
-        const commands = handshakeCommands(endpoint, this.#options.clientName);
-        let remaining = commands.length;
-        const handshake: ReplyHandler<string> = {
-          onReply: (command, error) => {
-            if (settled) return;
-            if (error instanceof ErrorReply) {
-              // A refused CLIENT SETNAME (a renamed CLIENT command…) only costs the name.
-              if (command !== 'CLIENT') return fail(toSluiceError(error, command));
-            } else if (error) {
-              return fail(error); // the connection dropped during the handshake
+      unref: true,
+      adopt: (socket) => (this.#socket = socket),
+      onData: (chunk) => this.#reader.feed(chunk, this.#onReply),
+      onClose: (socket) => this.#onClose(socket),
+      onError: (error) => (this.#lastError = error),
+      handshake: (socket) => this.#handshake(socket),
+    });
+    // Closed between the handshake's last reply and now: not ready after all.
+    if (this.#socket !== socket) throw this.#lastError ?? new Error('the connection closed');
+    this.#ready = true;
+    this.#lastError = undefined;
+  }
+
+  #handshake(socket: Socket): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const commands = handshakeCommands(this.#endpoint, this.#options.clientName);
+      let remaining = commands.length;
+      let failed = false;
+      const handshake: ReplyHandler<string> = {
+        onReply: (command, error) => {
+          if (failed) return;
+          if (error instanceof ErrorReply) {
+            // A refused CLIENT SETNAME (a renamed CLIENT command…) only costs the name.
+            if (command !== 'CLIENT') {
+              failed = true;
+              return reject(toSluiceError(error, command));
             }
-            if (--remaining > 0) return;
-            if (this.#closed) return fail(new ClosedError('The publisher connection'));
-            settled = true;
-            clearTimeout(timer);
-            this.#ready = true;
-            this.#lastError = undefined;
-            resolve();
-          },
-        };
-        for (const args of commands) this.#enqueue(args, handshake as ReplyHandler<unknown>, args[0]);
-        socket.write(this.#out.take());
-      });
+          } else if (error) {
+            failed = true;
+            return reject(error); // the connection dropped during the handshake
+          }
+          if (--remaining > 0) return;
+          if (this.#closed) return reject(new ClosedError('The publisher connection'));
+          resolve();
+        },
+      };
+      for (const args of commands) this.#enqueue(args, handshake as ReplyHandler<unknown>, args[0]);
+      socket.write(this.#out.take());
     });
   }
 

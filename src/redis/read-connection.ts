@@ -1,12 +1,12 @@
 import { ErrorReply } from '@redis/client';
-import { connect as netConnect, isIP, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import type { Socket } from 'node:net';
 import { ClosedError, NotConnectedError, RedisServerError, TimeoutError } from '../errors.js';
 import { BulkReplyReader } from './bulk-reply-reader.js';
 import { delay, reconnectDelay, redactUrl } from './connection.js';
 import { handshakeCommands, parseRedisUrl, type RedisEndpoint } from './pipeline-connection.js';
 import { toSluiceError } from './redis-errors.js';
 import { CommandEncoder } from './resp-encoder.js';
+import { openRedisSocket } from './redis-socket.js';
 
 export interface ReadConnectionOptions {
   /** `redis://[user:password@]host:port[/db]` or `rediss://…` for TLS. */
@@ -168,62 +168,28 @@ export class ReadConnection {
   };
 
   /** One connection attempt: TCP (or TLS), then the handshake; resolves when ready. */
-  #open(deadline: number): Promise<void> {
-    const endpoint = this.#endpoint;
+  async #open(deadline: number): Promise<void> {
     const timeoutMs = Math.max(1, Math.min(this.options.connectTimeoutMs, deadline - Date.now()));
-    return new Promise<void>((resolve, reject) => {
-      const socket = endpoint.tls
-        ? tlsConnect({ host: endpoint.host, port: endpoint.port, servername: isIP(endpoint.host) ? undefined : endpoint.host })
-        : netConnect({ host: endpoint.host, port: endpoint.port });
-      this.#socket = socket;
-      let settled = false;
-      const fail = (error: unknown) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        this.#onClose(socket);
-        socket.destroy();
-        reject(error);
-      };
-      const timer = setTimeout(() => fail(new Error(`no connection within ${timeoutMs} ms`)), timeoutMs);
-      socket.on('data', (chunk: Buffer) => {
-        try {
-          this.#reader.feed(chunk, this.#onReply);
-        } catch (error) {
-          // Not RESP, or a reply to nothing: the stream cannot be trusted from here on.
-          this.#lastError = error;
-          this.#onClose(socket);
-          socket.destroy();
-        }
-      });
-      socket.on('error', (error: Error) => {
-        this.#lastError = error;
-      });
-      socket.once('close', () => {
-        this.#onClose(socket);
-        fail(this.#lastError ?? new Error('the connection closed'));
-      });
-      socket.once(endpoint.tls ? 'secureConnect' : 'connect', () => {
-        // The same socket options node-redis uses.
-        socket.setNoDelay(true);
-        socket.setKeepAlive(true, 30_000);
-        const handshake = handshakeCommands(endpoint, this.options.clientName).map((args) =>
+    const socket = await openRedisSocket(this.#endpoint, timeoutMs, {
+      adopt: (socket) => (this.#socket = socket),
+      onData: (chunk) => this.#reader.feed(chunk, this.#onReply),
+      onClose: (socket) => this.#onClose(socket),
+      onError: (error) => (this.#lastError = error),
+      handshake: async () => {
+        const handshake = handshakeCommands(this.#endpoint, this.options.clientName).map((args) =>
           this.#write(args, deadline).catch((error: unknown) => {
             // A refused CLIENT SETNAME (a renamed CLIENT command…) only costs the name.
             if (args[0] !== 'CLIENT' || !(error instanceof RedisServerError)) throw error;
           }),
         );
-        Promise.all(handshake).then(() => {
-          if (settled) return;
-          if (this.#closed) return fail(new ClosedError('The Redis connection'));
-          settled = true;
-          clearTimeout(timer);
-          this.#ready = true;
-          this.#lastError = undefined;
-          resolve();
-        }, fail);
-      });
+        await Promise.all(handshake);
+        if (this.#closed) throw new ClosedError('The Redis connection');
+      },
     });
+    // Closed between the handshake's last reply and now: not ready after all.
+    if (this.#socket !== socket) throw this.#lastError ?? new Error('the connection closed');
+    this.#ready = true;
+    this.#lastError = undefined;
   }
 
   /** The socket is gone: every command awaiting a reply fails, for the caller to retry. */

@@ -1,0 +1,75 @@
+import { connect as netConnect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import type { RedisEndpoint } from './pipeline-connection.js';
+
+/** What one connection attempt needs from the connection class that owns the socket. */
+export interface SocketAttempt {
+  /** Takes the new socket (the owner writes to it and drops it in `onClose`). */
+  adopt(socket: Socket): void;
+  /** Each chunk of replies. Throwing means the stream cannot be trusted: the socket is destroyed. */
+  onData(chunk: Buffer): void;
+  /** The socket is gone (called before the attempt fails, so pending commands fail first). */
+  onClose(socket: Socket): void;
+  /** The latest socket error, for messages. */
+  onError(error: unknown): void;
+  /** Logs in on the connected socket (AUTH, SELECT, CLIENT SETNAME); resolves when done. */
+  handshake(socket: Socket): Promise<void>;
+  /** The socket alone does not keep the process alive. */
+  unref?: boolean;
+}
+
+/**
+ * One attempt to connect to Redis: TCP or TLS with the socket options node-redis uses, then the
+ * owner's handshake, all within `timeoutMs`. Shared by Sluice's own lean connections (publishing,
+ * worker reads); everything else goes through node-redis.
+ */
+export function openRedisSocket(endpoint: RedisEndpoint, timeoutMs: number, attempt: SocketAttempt): Promise<Socket> {
+  return new Promise<Socket>((resolve, reject) => {
+    const socket = endpoint.tls
+      ? tlsConnect({ host: endpoint.host, port: endpoint.port, servername: isIP(endpoint.host) ? undefined : endpoint.host })
+      : netConnect({ host: endpoint.host, port: endpoint.port });
+    if (attempt.unref) socket.unref();
+    attempt.adopt(socket);
+    let settled = false;
+    let lastError: unknown;
+    const fail = (error: unknown) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      // Drops this socket's pending commands now, before a next attempt could take their replies.
+      attempt.onClose(socket);
+      socket.destroy();
+      reject(error);
+    };
+    const timer = setTimeout(() => fail(new Error(`no connection within ${timeoutMs} ms`)), timeoutMs);
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        attempt.onData(chunk);
+      } catch (error) {
+        // Not RESP, or a reply to nothing: the stream cannot be trusted from here on.
+        lastError = error;
+        attempt.onError(error);
+        attempt.onClose(socket);
+        socket.destroy();
+      }
+    });
+    socket.on('error', (error: Error) => {
+      lastError = error;
+      attempt.onError(error);
+    });
+    socket.once('close', () => {
+      attempt.onClose(socket);
+      fail(lastError ?? new Error('the connection closed'));
+    });
+    socket.once(endpoint.tls ? 'secureConnect' : 'connect', () => {
+      socket.setNoDelay(true);
+      socket.setKeepAlive(true, 30_000);
+      attempt.handshake(socket).then(() => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(socket);
+      }, fail);
+    });
+  });
+}
