@@ -1,11 +1,11 @@
 import { ErrorReply } from '@redis/client';
 import type { Socket } from 'node:net';
 import { ClosedError, InvalidOptionError, NotConnectedError } from '../errors.js';
-import { delay, reconnectDelay, redactUrl } from './connection.js';
+import { redactUrl } from './connection.js';
 import { toSluiceError } from './redis-errors.js';
 import { CommandEncoder } from './resp-encoder.js';
 import { RespReader } from './resp-reader.js';
-import { openRedisSocket } from './redis-socket.js';
+import { openRedisSocket, waitUntilReady, type ReconnectTarget } from './redis-socket.js';
 
 export interface PipelineConnectionOptions {
   /** `redis://[user:password@]host:port[/db]` or `rediss://…` for TLS. */
@@ -130,33 +130,21 @@ export class PipelineConnection {
     this.#socket?.write(this.#out.take());
   }
 
-  /**
-   * Resolves once connected, connecting (again) with backoff as needed; throws NotConnectedError
-   * at the deadline. With a `cause` on a live connection (a transient reply such as LOADING),
-   * waits a short backoff instead, as `RedisConnection.waitReady` does.
-   */
-  async waitReady(deadline: number, cause?: unknown, attempt = 0): Promise<void> {
-    if (this.#ready && cause !== undefined) {
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) throw this.#notConnected(cause);
-      await delay(Math.min(remaining, reconnectDelay(attempt)));
-      if (Date.now() >= deadline) throw this.#notConnected(cause);
-      return;
-    }
-    for (let retries = 0; ; retries++) {
-      if (this.#closed) throw new ClosedError('The publisher connection');
-      if (this.#ready) return;
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) throw this.#notConnected(this.#lastError ?? cause);
-      try {
-        await this.#connect(deadline);
-      } catch (error) {
-        this.#lastError = error;
-        const left = deadline - Date.now();
-        if (left > 0 && !this.#closed) await delay(Math.min(left, reconnectDelay(retries)));
-      }
-    }
+  /** Resolves once connected (see `waitUntilReady`); throws NotConnectedError at the deadline. */
+  waitReady(deadline: number, cause?: unknown, attempt = 0): Promise<void> {
+    return waitUntilReady(this.#reconnect, deadline, cause, attempt);
   }
+
+  readonly #reconnect: ReconnectTarget = {
+    isReady: () => this.#ready,
+    isClosed: () => this.#closed,
+    lastError: () => this.#lastError,
+    setLastError: (error) => (this.#lastError = error),
+    connect: (deadline) => this.#connect(deadline),
+    notConnected: (cause) => this.#notConnected(cause),
+    closedError: () => new ClosedError('The publisher connection'),
+  };
+
 
   /** Waits for the replies still due, then closes. */
   async close(): Promise<void> {

@@ -2,11 +2,11 @@ import { ErrorReply } from '@redis/client';
 import type { Socket } from 'node:net';
 import { ClosedError, NotConnectedError, RedisServerError, TimeoutError } from '../errors.js';
 import { BulkReplyReader } from './bulk-reply-reader.js';
-import { delay, reconnectDelay, redactUrl } from './connection.js';
+import { redactUrl } from './connection.js';
 import { handshakeCommands, parseRedisUrl, type RedisEndpoint } from './pipeline-connection.js';
 import { toSluiceError } from './redis-errors.js';
 import { CommandEncoder } from './resp-encoder.js';
-import { openRedisSocket } from './redis-socket.js';
+import { openRedisSocket, waitUntilReady, type ReconnectTarget } from './redis-socket.js';
 
 export interface ReadConnectionOptions {
   /** `redis://[user:password@]host:port[/db]` or `rediss://…` for TLS. */
@@ -119,32 +119,21 @@ export class ReadConnection {
     if (this.#encoder.length > 0) this.#socket?.write(this.#encoder.take());
   };
 
-  /**
-   * Resolves once connected, connecting (again) with backoff as needed; throws NotConnectedError
-   * at the deadline. With a `cause` on a live connection (a transient reply such as LOADING),
-   * waits a short backoff instead, as `RedisConnection.waitReady` does.
-   */
-  async waitReady(deadline: number, cause?: unknown, attempt = 0): Promise<void> {
-    if (this.#ready && cause !== undefined) {
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) throw this.#notConnected(cause);
-      await delay(Math.min(remaining, reconnectDelay(attempt)));
-      if (Date.now() >= deadline) throw this.#notConnected(cause);
-      return;
-    }
-    for (let retries = 0; ; retries++) {
-      if (this.#closed) throw new ClosedError('The Redis connection');
-      if (this.#ready) return;
-      if (deadline - Date.now() <= 0) throw this.#notConnected(this.#lastError ?? cause);
-      try {
-        await (this.#connecting ??= this.#open(deadline).finally(() => (this.#connecting = undefined)));
-      } catch (error) {
-        this.#lastError = error;
-        const left = deadline - Date.now();
-        if (left > 0 && !this.#closed) await delay(Math.min(left, reconnectDelay(retries)));
-      }
-    }
+  /** Resolves once connected (see `waitUntilReady`); throws NotConnectedError at the deadline. */
+  waitReady(deadline: number, cause?: unknown, attempt = 0): Promise<void> {
+    return waitUntilReady(this.#reconnect, deadline, cause, attempt);
   }
+
+  readonly #reconnect: ReconnectTarget = {
+    isReady: () => this.#ready,
+    isClosed: () => this.#closed,
+    lastError: () => this.#lastError,
+    setLastError: (error) => (this.#lastError = error),
+    connect: (deadline) => (this.#connecting ??= this.#open(deadline).finally(() => (this.#connecting = undefined))),
+    notConnected: (cause) => this.#notConnected(cause),
+    closedError: () => new ClosedError('The Redis connection'),
+  };
+
 
   /** Closes at once, failing the commands in flight (it interrupts a blocking read). */
   destroy(): void {

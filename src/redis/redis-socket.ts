@@ -1,5 +1,6 @@
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import { delay, reconnectDelay } from './connection.js';
 import type { RedisEndpoint } from './pipeline-connection.js';
 
 /** What one connection attempt needs from the connection class that owns the socket. */
@@ -72,4 +73,44 @@ export function openRedisSocket(endpoint: RedisEndpoint, timeoutMs: number, atte
       }, fail);
     });
   });
+}
+
+/** What `waitUntilReady` needs from a lean connection. */
+export interface ReconnectTarget {
+  isReady(): boolean;
+  isClosed(): boolean;
+  /** The last connection error, kept for messages. */
+  lastError(): unknown;
+  setLastError(error: unknown): void;
+  /** One connection attempt (joined if one is running). */
+  connect(deadline: number): Promise<void>;
+  notConnected(cause: unknown): Error;
+  closedError(): Error;
+}
+
+/**
+ * Resolves once the connection is ready, connecting (again) with backoff as needed; throws
+ * NotConnectedError at the deadline. With a `cause` on a live connection (a transient reply such
+ * as LOADING), waits a short backoff instead, as `RedisConnection.waitReady` does.
+ */
+export async function waitUntilReady(target: ReconnectTarget, deadline: number, cause?: unknown, attempt = 0): Promise<void> {
+  if (target.isReady() && cause !== undefined) {
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) throw target.notConnected(cause);
+    await delay(Math.min(remaining, reconnectDelay(attempt)));
+    if (Date.now() >= deadline) throw target.notConnected(cause);
+    return;
+  }
+  for (let retries = 0; ; retries++) {
+    if (target.isClosed()) throw target.closedError();
+    if (target.isReady()) return;
+    if (deadline - Date.now() <= 0) throw target.notConnected(target.lastError() ?? cause);
+    try {
+      await target.connect(deadline);
+    } catch (error) {
+      target.setLastError(error);
+      const left = deadline - Date.now();
+      if (left > 0 && !target.isClosed()) await delay(Math.min(left, reconnectDelay(retries)));
+    }
+  }
 }
