@@ -1,6 +1,6 @@
-import { ClosedError, InvalidOptionError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
 import { rollUp, type RollupField, type RollupRow } from './analytics-rollup.js';
-import { InFlight } from './in-flight.js';
+import { DatabaseSinkLife } from './database-sink-life.js';
 import { checkTableName, IDENTIFIER_RE, OptionReader } from './options.js';
 import { PostgresDatabase, type PostgresDatabaseOptions } from './postgres.js';
 import { hasUniqueKey, quoteName, sqlType, type SqlAdapter, type SqlQueryable } from './sql-adapter.js';
@@ -82,13 +82,10 @@ export class AnalyticsSink implements Sink {
   readonly eventsTable: string;
   readonly windowMs: number;
   readonly #db: SqlAdapter;
-  readonly #ownsDb: boolean;
+  readonly #life: DatabaseSinkLife;
   readonly #groupBy: RollupField[];
   readonly #measures: RollupField[];
   readonly #createTables: boolean;
-  readonly #inFlight = new InFlight();
-  #ready: Promise<void> | undefined;
-  #closed: Promise<void> | undefined;
 
   /**
    * @param options the rollup and its database
@@ -110,14 +107,9 @@ export class AnalyticsSink implements Sink {
     if (clash) throw new InvalidOptionError(reader.path(this.#groupBy.some((f) => f.column === clash) ? 'groupBy' : 'measures'), clash, `fields whose columns do not clash (\`${clash}\` is used twice or reserved)`);
     this.#createTables = reader.boolean('createTables', true);
     const database = options.database ?? { type: 'sqlite' };
-    if (isAdapter(database)) {
-      this.#db = database;
-      this.#ownsDb = false;
-    } else {
-      this.#db = openDatabase(database, reader.path('database'));
-      this.#ownsDb = true;
-    }
+    this.#db = isAdapter(database) ? database : openDatabase(database, reader.path('database'));
     this.name = `analytics:${this.table}`;
+    this.#life = new DatabaseSinkLife(this.name, this.#db, !isAdapter(database));
   }
 
   /** The database the rollups are written to. */
@@ -126,25 +118,16 @@ export class AnalyticsSink implements Sink {
   }
 
   write(events: readonly SinkEvent[], ctx: SinkContext): Promise<void> {
-    if (this.#closed) return Promise.reject(new ClosedError(`The sink ${this.name}`));
-    return this.#inFlight.track(this.#write(events, ctx));
+    return this.#life.write(() => this.#write(events, ctx));
   }
 
   close(): Promise<void> {
-    this.#closed ??= (async () => {
-      await this.#inFlight.settled();
-      if (this.#ownsDb) await this.#db.close();
-    })();
-    return this.#closed;
+    return this.#life.close();
   }
 
   /** Creates the tables when missing and checks their keys. Safe to call again. */
   prepare(): Promise<void> {
-    this.#ready ??= this.#prepare().catch((error: unknown) => {
-      this.#ready = undefined;
-      throw error;
-    });
-    return this.#ready;
+    return this.#life.prepare(() => this.#prepare());
   }
 
   /** The rollup rows, oldest window first (for reports and tests). */

@@ -1,8 +1,7 @@
-import { ClosedError } from '../errors.js';
 import { hasUniqueKey, quoteName, sqlType, type SqlAdapter, type SqlQueryable } from './sql-adapter.js';
 import { RowError, rowOf, type SqlValue, type TableMapping } from './sql-mapping.js';
 import { SinkRejectedError, SinkUnavailableError, type Sink, type SinkContext, type SinkEvent } from './sink.js';
-import { InFlight } from './in-flight.js';
+import { DatabaseSinkLife } from './database-sink-life.js';
 
 /** Most rows in one INSERT statement (each statement also stays under the database's parameter limit). */
 const MAX_ROWS_PER_STATEMENT = 500;
@@ -28,15 +27,12 @@ export class SqlTableSink implements Sink {
   readonly idempotent = true;
   readonly mapping: TableMapping;
   readonly #db: SqlAdapter;
-  readonly #ownsDb: boolean;
-  readonly #inFlight = new InFlight();
-  #ready: Promise<void> | undefined;
-  #closed: Promise<void> | undefined;
+  readonly #life: DatabaseSinkLife;
 
   constructor(options: { name: string; db: SqlAdapter; ownsDb: boolean; mapping: TableMapping }) {
     this.name = options.name;
     this.#db = options.db;
-    this.#ownsDb = options.ownsDb;
+    this.#life = new DatabaseSinkLife(options.name, options.db, options.ownsDb);
     this.mapping = options.mapping;
   }
 
@@ -46,26 +42,17 @@ export class SqlTableSink implements Sink {
   }
 
   write(events: readonly SinkEvent[], ctx: SinkContext): Promise<void> {
-    if (this.#closed) return Promise.reject(new ClosedError(`The sink ${this.name}`));
-    return this.#inFlight.track(this.#write(events, ctx));
+    return this.#life.write(() => this.#write(events, ctx));
   }
 
   /** Waits for writes in progress, then releases the database (unless it was passed in). */
   close(): Promise<void> {
-    this.#closed ??= (async () => {
-      await this.#inFlight.settled();
-      if (this.#ownsDb) await this.#db.close();
-    })();
-    return this.#closed;
+    return this.#life.close();
   }
 
   /** Creates the table if needed and checks it has the columns and the unique key. Safe to call again. */
   prepare(): Promise<void> {
-    this.#ready ??= this.#prepare().catch((error: unknown) => {
-      this.#ready = undefined; // the next write tries again (the database may be back)
-      throw error;
-    });
-    return this.#ready;
+    return this.#life.prepare(() => this.#prepare());
   }
 
   async #write(events: readonly SinkEvent[], ctx: SinkContext): Promise<void> {
