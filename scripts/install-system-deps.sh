@@ -11,6 +11,8 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 # better-sqlite3 is compiled from source when its prebuilt binary cannot be downloaded.
 command -v g++ >/dev/null 2>&1 && command -v make >/dev/null 2>&1 || missing+=(build-essential)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
+# The dashboard's browser tests drive Debian's Chromium (headless) through playwright-core.
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
@@ -21,7 +23,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 if ! command -v apt-get >/dev/null 2>&1; then
-  echo "Sluice needs: ${missing[*]} (redis-server 7.0 or newer; PostgreSQL for the sink tests); install them with your system's package manager" >&2
+  echo "Sluice needs: ${missing[*]} (redis-server 7.0 or newer; PostgreSQL for the sink tests; Chromium for the dashboard tests); install them with your system's package manager" >&2
   exit 1
 fi
 echo "Installing ${missing[*]} with apt-get…" >&2
