@@ -6,7 +6,9 @@ import type { FieldsEvent, FieldsInput, JsonEvent } from './stream/event.js';
 import { checkPublisherOptions, Publisher, type PublisherOptions } from './stream/publisher.js';
 import { Stream, type StreamContext, type StreamOptions } from './stream/stream.js';
 import type { Worker } from './consumer/worker.js';
-import { logger } from './observe/logger.js';
+import { logger, type Logger } from './observe/logger.js';
+import { TypedEmitter } from './observe/typed-emitter.js';
+import type { ProducerEmitter, ProducerEvents } from './stream/producer-events.js';
 import { parseDuration } from './stream/time.js';
 
 export interface ConnectOptions {
@@ -30,6 +32,19 @@ export interface ConnectOptions {
   publisher?: PublisherOptions;
   /** Where the managed local redis-server lives, when no URL is given. */
   managed?: ManagedRedisOptions;
+  /**
+   * The pino logger Sluice writes to: workers (errors, reclaims, dead letters, each with stream,
+   * group, consumer and event ID), retention passes, and handlers' `ctx.log` (a child of it).
+   * @default JSON lines on stderr, level from SLUICE_LOG_LEVEL (else `info`)
+   * @example connect({ logger: pino({ level: 'debug' }) })
+   */
+  logger?: Logger;
+}
+
+/** What a `Sluice` shares with its streams besides the connection and the publisher. */
+interface SluiceRuntime {
+  events: ProducerEmitter;
+  log: Logger;
 }
 
 /** A connection to Redis and the streams on it. Create with `connect()`, end with `close()`. */
@@ -38,12 +53,36 @@ export class Sluice {
   readonly #publisher: Publisher;
   #capabilities: Promise<Capabilities> | undefined;
   readonly #workers = new Set<Worker>();
+  readonly #events: ProducerEmitter;
+  readonly #log: Logger;
   #closed = false;
 
   /** @internal use `connect()` */
-  constructor(conn: RedisConnection, publisher: Publisher) {
+  constructor(conn: RedisConnection, publisher: Publisher, runtime: SluiceRuntime) {
     this.#conn = conn;
     this.#publisher = publisher;
+    this.#events = runtime.events;
+    this.#log = runtime.log;
+  }
+
+  /**
+   * Subscribes to what this connection's producers report: `published` (events stored, per stream
+   * and batch), `batch` (each pipelined batch, its size and time) and `backpressure` (a publish
+   * held back or refused). See `ProducerEvents`. Unheard events are never built.
+   */
+  on<K extends keyof ProducerEvents>(name: K, listener: (payload: ProducerEvents[K]) => void): this {
+    this.#events.on(name, listener);
+    return this;
+  }
+
+  off<K extends keyof ProducerEvents>(name: K, listener: (payload: ProducerEvents[K]) => void): this {
+    this.#events.off(name, listener);
+    return this;
+  }
+
+  once<K extends keyof ProducerEvents>(name: K, listener: (payload: ProducerEvents[K]) => void): this {
+    this.#events.once(name, listener);
+    return this;
   }
 
   /** The Redis URL in use (the managed server's when none was given). */
@@ -108,7 +147,8 @@ export class Sluice {
       conn: this.#conn,
       publisher: this.#publisher,
       capabilities: () => this.capabilities(),
-      log: logger,
+      log: this.#log,
+      events: this.#events,
       timeoutMs: this.#conn.options.commandTimeoutMs,
       track: (worker) => {
         this.#workers.add(worker);
@@ -132,8 +172,25 @@ export async function connect(options: ConnectOptions = {}): Promise<Sluice> {
   else checkUrl(options.url ?? 'redis://managed', 'url');
   const url = options.url ?? envUrl ?? (await startManagedRedis(options.managed)).url;
   checkPublisherOptions(options.publisher);
+  const log = checkLogger(options.logger) ?? logger;
   const conn = await RedisConnection.open({ url, commandTimeoutMs, connectTimeoutMs });
-  return new Sluice(conn, new Publisher(conn, commandTimeoutMs, options.publisher));
+  const events: ProducerEmitter = new TypedEmitter<ProducerEvents>((name, payload) => {
+    // A listener threw: the emitter reports it as `error`, an event producers do not have.
+    if ((name as string) === 'error') {
+      const { error, context } = payload as unknown as { error: unknown; context: string };
+      log.error({ err: error }, `${context} threw`);
+    }
+  });
+  return new Sluice(conn, new Publisher(conn, commandTimeoutMs, options.publisher, events), { events, log });
+}
+
+function checkLogger(value: unknown): Logger | undefined {
+  if (value === undefined) return undefined;
+  const candidate = value as Partial<Logger> | null;
+  if (candidate === null || typeof candidate !== 'object' || typeof candidate.child !== 'function' || typeof candidate.error !== 'function') {
+    throw new InvalidOptionError('logger', value, 'a pino logger, e.g. pino({ level: "debug" })');
+  }
+  return value as Logger;
 }
 
 function checkUrl(url: unknown, option: string): void {

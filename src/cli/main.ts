@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { InvalidInputError, SluiceError } from '../errors.js';
 import { registerConsume } from './commands/consume.js';
+import { registerDemo } from './commands/demo.js';
 import { registerDlq } from './commands/dlq.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerGroups } from './commands/groups.js';
@@ -10,8 +11,10 @@ import { registerLag } from './commands/lag.js';
 import { registerPublish } from './commands/publish.js';
 import { registerRange } from './commands/range.js';
 import { registerRedis } from './commands/redis.js';
+import { registerRun } from './commands/run.js';
 import { registerServe } from './commands/serve.js';
 import { registerTail } from './commands/tail.js';
+import { registerTop } from './commands/top.js';
 import { registerTrim } from './commands/trim.js';
 import { duration, redisUrl } from './options.js';
 import { watchStdout } from './output.js';
@@ -72,6 +75,9 @@ Reference: docs/cli.md`,
   registerDoctor(program);
   registerRedis(program);
   registerServe(program);
+  registerTop(program);
+  registerRun(program);
+  registerDemo(program);
   return program;
 }
 

@@ -1,4 +1,7 @@
+import type { Tracer } from '@opentelemetry/api';
 import { ClosedError, SluiceError, TimeoutError } from '../errors.js';
+import { logger as rootLogger, type Logger } from '../observe/logger.js';
+import { activeTracer, endHandlerSpan, failHandlerSpan, runInContext, startHandlerSpan } from '../observe/trace-context.js';
 import type { RedisConnection } from '../redis/connection.js';
 import { ReadConnection } from '../redis/read-connection.js';
 import { isRetryable } from '../redis/redis-errors.js';
@@ -16,6 +19,7 @@ import { KeyLanes } from './key-lanes.js';
 import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from './options.js';
 import { ownPending, reclaimIdle, redeliver, touchEntries, type ReclaimTarget } from './reclaim.js';
 import { TypedEmitter, type DeadLetterReason, type WorkerEvents } from './worker-events.js';
+import { WorkerLog } from './worker-log.js';
 
 /**
  * Thrown by a handler to dead-letter the event at once, without retries (bad data that will
@@ -27,7 +31,12 @@ export class NonRetryableError extends SluiceError {
   }
 }
 
-/** What a handler gets besides the event. */
+/**
+ * What a handler gets besides the event. Its trace context is not here, on purpose: with an
+ * OpenTelemetry SDK registered, the handler runs with its CONSUMER span active —
+ * `trace.getActiveSpan()`, and what every instrumented library picks up by itself — and the
+ * publisher's traceparent is `event.meta.traceparent` (`$tp`).
+ */
 export interface HandlerContext {
   /** Deliveries of this entry so far, this one included (1 on the first). Lives in Redis. */
   readonly deliveryCount: number;
@@ -35,6 +44,13 @@ export interface HandlerContext {
   readonly consumer: string;
   /** Aborted when the handler times out (`handlerTimeout`) or the worker is closing. */
   readonly signal: AbortSignal;
+  /**
+   * A pino logger bound to `{ stream, group, consumer, eventId }`: every line the handler writes
+   * says which event it was about. A child of the connection's logger (`connect({ logger })`),
+   * made on first use.
+   * @example ctx.log.info({ amount: event.fields.amount }, 'charged')
+   */
+  readonly log: Logger;
   /** Moves the event to the dead-letter stream now (no retries); the handler's outcome is then ignored. */
   deadLetter(reason: string): Promise<void>;
 }
@@ -44,6 +60,12 @@ export interface HandlerContext {
  * again after a backoff, until `maxDeliveries`, then dead-lettered. Throw `NonRetryableError`
  * or call `ctx.deadLetter(reason)` → dead-lettered at once. Delivery is at-least-once: a handler
  * may see an event again after a crash, so make its effects idempotent (e.g. keyed on `event.id`).
+ *
+ * Tracing: when an OpenTelemetry SDK is registered, each run is a CONSUMER span
+ * `<stream> process` (attributes `messaging.system` `redis_streams`, the stream, the group and the
+ * event ID), active while the handler runs and a child of the span that published the event
+ * (`$tp`); it ends with the run, with status ERROR when the handler threw. Without an SDK there is
+ * no span and no cost.
  */
 export type Handler<E> = (event: E, ctx: HandlerContext) => Promise<void> | void;
 
@@ -64,6 +86,8 @@ export interface WorkerDeps {
    * unless the policy explicitly says `respectGroups: false` (then producers trim on XADD).
    */
   retention?: RetentionEnforcer;
+  /** The connection's logger; the worker logs through a child bound to stream, group and consumer. @default Sluice's stderr logger */
+  log?: Logger;
 }
 
 /** An XREADGROUP in flight, with the capacity it reserved. */
@@ -104,6 +128,12 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
   /** Handlers running synchronously right now (their entries are not in `#held`). */
   #running = 0;
   readonly #owner: AttemptOwner;
+  readonly #log: WorkerLog;
+  /**
+   * The registered SDK's tracer, or undefined without one (then handlers run bare). Looked up
+   * once per read, not per entry.
+   */
+  #tracer: Tracer | undefined;
   /** The blocking reads' own connection (DESIGN §4), a lean one: see read-connection.ts. */
   #fetchConn: ReadConnection | undefined;
   /**
@@ -141,17 +171,18 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
     this.#maxRead = Math.min(this.options.batchSize, Math.ceil(this.options.concurrency / 2));
     this.#minRead = Math.max(1, Math.floor(this.#maxRead / 2));
     this.#target = { stream: this.stream, group: this.options.group, consumer: this.options.consumer };
+    const log = (deps.log ?? rootLogger).child({ stream: this.stream, group: this.options.group, consumer: this.options.consumer });
+    this.#log = new WorkerLog(log);
     this.#owner = {
       group: this.options.group,
       consumer: this.options.consumer,
+      log,
       deadLetter: (id, reason, error, deliveryCount) => this.#deadLetter(id, reason, error, deliveryCount),
     };
+    this.#tracer = activeTracer();
     this.#events = new TypedEmitter<WorkerEvents<E>>((name, payload) => {
-      // Nobody listens for errors: say so on stderr rather than lose them.
-      if (name === 'error') {
-        const { error, context } = payload as WorkerEvents['error'];
-        process.stderr.write(`sluice worker ${this.options.group}/${this.options.consumer}: ${context}: ${(error as Error)?.message ?? String(error)}\n`);
-      }
+      // Nobody listens for errors: log them rather than lose them.
+      if (name === 'error') this.#log.error(payload as WorkerEvents['error']);
     });
     this.#acker = new Acker(
       this.#conn,
@@ -275,6 +306,7 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
       }
       const entries = entriesOfXread(reply);
       this.#caughtUp = entries.length < read.count;
+      if (entries.length > 0) this.#tracer = activeTracer();
       if (entries.length > 0 && this.#paused) await this.#holdWhilePaused(entries);
       if (this.#closing) break; // what was read stays pending: reclaimed later
       for (const entry of entries) this.#dispatch(entry, 1);
@@ -363,7 +395,7 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
           if (this.#closing) return;
           await this.#redeliverAndDispatch(id);
         }
-        this.#events.emit('reclaimed', { ids, count: ids.length });
+        this.#reclaimed({ ids, count: ids.length });
       }
     } catch (error) {
       this.#report(error, 'recovering own pending entries');
@@ -471,7 +503,13 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
     const running = held ? 0 : 1;
     this.#running += running;
     try {
-      result = this.#handler(event, attempt);
+      const tracer = this.#tracer;
+      if (tracer === undefined) result = this.#handler(event, attempt);
+      else {
+        const traced = startHandlerSpan(tracer, this.#target, event);
+        attempt.span = traced.span;
+        result = runInContext(traced.context, this.#handler, event, attempt);
+      }
     } catch (error) {
       this.#running -= running;
       return this.#failed(attempt, error);
@@ -498,6 +536,7 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
   }
 
   #succeeded(attempt: Attempt<E>, started: number): void {
+    if (attempt.span) endHandlerSpan(attempt.span);
     // Dead-lettered by the handler: the dead-letter step acknowledged it.
     if (attempt.deadLettered) return;
     const { event } = attempt;
@@ -508,6 +547,7 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
   /** After a failed attempt: a retry after a backoff, or the dead-letter stream. */
   async #failed(attempt: Attempt<E>, error: unknown): Promise<void> {
     const { event } = attempt;
+    if (attempt.span) failHandlerSpan(attempt.span, error);
     // Held from now on, if it was not; and the attempt is over: close() has nothing to abort
     // until the next one starts.
     this.#held.set(event.id, undefined);
@@ -516,7 +556,7 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
       next = await this.#retryOrDeadLetter(attempt, error);
     } catch (failure) {
       // Not expected (every step catches its own errors); left pending, reclaimed later.
-      this.#report(failure, `handling the failure of ${event.id}`);
+      this.#report(failure, `handling the failure of ${event.id}`, event.id);
     }
     if (next) return this.#attempt(next.event, next.deliveryCount, true);
     this.#release(event.id);
@@ -539,6 +579,7 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
       return undefined;
     }
     const delayMs = backoffDelay(this.options.backoff, deliveryCount);
+    this.#log.retrying(event.id, deliveryCount, delayMs, error);
     this.#events.emit('retrying', { event, deliveryCount, delayMs, error });
     await this.#sleep(delayMs);
     if (this.#closing) return undefined;
@@ -564,7 +605,7 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
         return result.kind === 'gone' ? undefined : result;
       } catch (error) {
         if (this.#closing) return undefined;
-        this.#report(error, `redelivering ${id}`);
+        this.#report(error, `redelivering ${id}`, id);
         await this.#sleep(500);
       }
     }
@@ -610,12 +651,12 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
           error,
           deliveryCount,
         });
-        if (deadLetterId) this.#events.emit('dead-lettered', { id, deadLetterId, reason, error, deliveryCount });
+        if (deadLetterId) this.#deadLettered({ id, deadLetterId, reason, error, deliveryCount });
         return;
       } catch (failure) {
         // Left pending if this never succeeds: reclaimed and dead-lettered later, never dropped.
         if (this.#closing || failure instanceof ClosedError) return;
-        this.#report(failure, `dead-lettering ${id}`);
+        this.#report(failure, `dead-lettering ${id}`, id);
         await this.#sleep(500);
       }
     }
@@ -664,11 +705,12 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
       );
       this.#reclaimCursor = result.cursor;
       for (const { id, deadLetterId } of result.deadLettered) {
-        this.#events.emit('dead-lettered', { id, deadLetterId, reason: 'missing', error: MISSING, deliveryCount: -1 });
+        this.#deadLettered({ id, deadLetterId, reason: 'missing', error: MISSING, deliveryCount: -1 });
       }
+      if (result.claimed.length > 0) this.#tracer = activeTracer();
       for (const { entry, deliveryCount } of result.claimed) this.#dispatch(entry, deliveryCount);
       const ids = result.claimed.map((c) => c.entry[0]).concat(result.deadLettered.map((d) => d.id));
-      if (ids.length > 0) this.#events.emit('reclaimed', { ids, count: ids.length });
+      if (ids.length > 0) this.#reclaimed({ ids, count: ids.length });
       if (result.cursor === '0-0') return;
     }
   }
@@ -722,7 +764,18 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
     });
   }
 
-  #report(error: unknown, context: string): void {
+  #deadLettered(payload: WorkerEvents['dead-lettered']): void {
+    this.#log.deadLettered(payload, this.#events.has('dead-lettered'));
+    this.#events.emit('dead-lettered', payload);
+  }
+
+  #reclaimed(payload: WorkerEvents['reclaimed']): void {
+    this.#log.reclaimed(payload, this.#events.has('reclaimed'));
+    this.#events.emit('reclaimed', payload);
+  }
+
+  /** Reported to `error` listeners, else logged (the emitter's fallback); `eventId` when one entry is concerned. */
+  #report(error: unknown, context: string, eventId?: string): void {
     if (this.#conn.closed) {
       // The connection this worker was given was closed (sluice.close()): nothing can be acked
       // or reclaimed any more. Stop, rather than keep a blocking read and a timer alive forever,
@@ -730,7 +783,7 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
       void this.close({ timeout: 0 });
       return;
     }
-    this.#events.emit('error', { error, context });
+    this.#events.emit('error', eventId === undefined ? { error, context } : { error, context, eventId });
   }
 
   async #close(timeoutMs: number): Promise<void> {

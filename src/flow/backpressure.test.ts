@@ -7,7 +7,7 @@ import { BackpressureGate, type BackpressureOptions } from './backpressure.js';
 const noConn = {} as RedisConnection;
 
 function gate(options: BackpressureOptions, conn = noConn): BackpressureGate {
-  return new BackpressureGate(conn, 'events:orders', options, 10_000);
+  return new BackpressureGate(conn, 'events:orders', options, { defaultTimeoutMs: 10_000 });
 }
 
 function invalidOption(option: string, pattern?: RegExp) {

@@ -1,5 +1,6 @@
 import { BackpressureError, InvalidOptionError } from '../errors.js';
 import type { RedisConnection } from '../redis/connection.js';
+import type { BackpressureLimit, ProducerEmitter } from '../stream/producer-events.js';
 import { parseDuration } from '../stream/time.js';
 import { groupLags } from './lag.js';
 
@@ -34,6 +35,8 @@ interface Reading {
   at: number;
   /** Why the stream is over its limits, or undefined when it is not. */
   over: string | undefined;
+  /** Which limit it is over. */
+  limit: BackpressureLimit | undefined;
   /**
    * Publishes this reading still admits. Each admitted publish adds an entry to the stream and
    * to every group's lag, so a reading reused from the cache must not admit more than the
@@ -41,6 +44,14 @@ interface Reading {
    * ran straight past `maxLen` (a hard cap) and `maxLag`.
    */
   room: number;
+}
+
+/** What a gate gets from its stream besides the options. */
+export interface GateSettings {
+  /** The publish timeout: how long a blocked publish waits unless `timeout` says otherwise. */
+  defaultTimeoutMs: number;
+  /** Where waits and refusals are reported (`backpressure` producer events). */
+  events?: ProducerEmitter;
 }
 
 /** Checks a stream's limits for its producers, from a briefly cached reading. */
@@ -55,12 +66,13 @@ export class BackpressureGate {
   #refreshing: Promise<Reading> | undefined;
   /** Publishes admitted and not yet settled: maybe not in XLEN and the lags yet. */
   #unconfirmed = 0;
+  readonly #events: ProducerEmitter | undefined;
 
   constructor(
     private readonly conn: RedisConnection,
     readonly stream: string,
     options: BackpressureOptions,
-    defaultTimeoutMs: number,
+    settings: GateSettings,
   ) {
     if (options.maxLag !== undefined && (!Number.isSafeInteger(options.maxLag) || options.maxLag < 0)) {
       throw new InvalidOptionError('backpressure.maxLag', options.maxLag, 'a whole number of entries ≥ 0');
@@ -80,7 +92,8 @@ export class BackpressureGate {
     this.maxLen = options.maxLen;
     this.groups = options.groups;
     this.onLimit = onLimit;
-    this.timeoutMs = options.timeout === undefined ? defaultTimeoutMs : parseDuration(options.timeout, 'backpressure.timeout');
+    this.timeoutMs = options.timeout === undefined ? settings.defaultTimeoutMs : parseDuration(options.timeout, 'backpressure.timeout');
+    this.#events = settings.events;
     this.cacheMs = parseDuration(options.cacheFor ?? 250, 'backpressure.cacheFor');
   }
 
@@ -108,22 +121,39 @@ export class BackpressureGate {
   }
 
   async #admitSlow(): Promise<void> {
-    const deadline = Date.now() + this.timeoutMs;
+    const started = Date.now();
+    const deadline = started + this.timeoutMs;
+    /** Set once a reading was over a limit: from then on this publish is held back. */
+    let heldBy: BackpressureLimit | undefined;
     for (;;) {
       const reading = await this.#read();
       if (reading.over === undefined) {
-        if (reading.room > 0) return this.#take(reading);
+        if (reading.room > 0) {
+          this.#take(reading);
+          if (heldBy) this.#report('wait', Date.now() - started, heldBy);
+          return;
+        }
         // Publishes waiting on the same reading took its room: measure again.
         continue;
       }
-      if (this.onLimit === 'reject') throw new BackpressureError(this.cacheMs, `${reading.over}: publishing is refused until consumers catch up`);
+      heldBy = reading.limit as BackpressureLimit;
+      if (this.onLimit === 'reject') {
+        this.#report('reject', 0, heldBy);
+        throw new BackpressureError(this.cacheMs, `${reading.over}: publishing is refused until consumers catch up`);
+      }
       const remaining = deadline - Date.now();
       if (remaining <= 0) {
+        this.#report('reject', Date.now() - started, heldBy);
         throw new BackpressureError(this.cacheMs, `${reading.over}, and it stayed so for ${this.timeoutMs} ms: consumers are not catching up`);
       }
       // Waiting for the condition to clear: the next reading is due after the cache interval.
       await new Promise((resolve) => setTimeout(resolve, Math.min(remaining, Math.max(this.cacheMs, 10))));
     }
+  }
+
+  #report(action: 'wait' | 'reject', waitMs: number, limit: BackpressureLimit): void {
+    const events = this.#events;
+    if (events?.has('backpressure')) events.emit('backpressure', { stream: this.stream, action, waitMs, limit });
   }
 
   async #read(): Promise<Reading> {
@@ -139,11 +169,15 @@ export class BackpressureGate {
     const unconfirmed = this.#unconfirmed;
     const publishing = unconfirmed > 0 ? `, and ${unconfirmed} more being published` : '';
     let over: string | undefined;
+    let limit: BackpressureLimit | undefined;
     let room = Infinity;
     if (this.maxLen !== undefined) {
       const length = await this.conn.command<number>(['XLEN', this.stream]);
       room = this.maxLen - length - unconfirmed;
-      if (room <= 0) over = `${this.stream} holds ${length} entries${publishing} (limit ${this.maxLen})`;
+      if (room <= 0) {
+        over = `${this.stream} holds ${length} entries${publishing} (limit ${this.maxLen})`;
+        limit = 'max-len';
+      }
     }
     if (over === undefined && this.maxLag !== undefined) {
       // Counting past the limit is pointless: stop at limit + 1 when Redis cannot tell the lag.
@@ -156,10 +190,11 @@ export class BackpressureGate {
         room = Math.min(room, lagRoom);
         if (lagRoom <= 0) {
           over = `group ${worst.group} lags ${worst.exact ? '' : 'at least '}${worst.lag} entries behind ${this.stream}${publishing} (limit ${this.maxLag})`;
+          limit = 'max-lag';
         }
       }
     }
-    this.#reading = { at: Date.now(), over, room };
+    this.#reading = { at: Date.now(), over, limit, room };
     return this.#reading;
   }
 }

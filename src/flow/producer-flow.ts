@@ -3,6 +3,7 @@ import type { Capabilities } from '../redis/capabilities.js';
 import type { RedisConnection } from '../redis/connection.js';
 import { LuaScript } from '../redis/lua-script.js';
 import type { Logger } from '../observe/logger.js';
+import type { ProducerEmitter } from '../stream/producer-events.js';
 import type { FollowUp, SendExtras } from '../stream/publisher.js';
 import { helperKey } from '../stream/stream-name.js';
 import { parseDuration } from '../stream/time.js';
@@ -41,6 +42,8 @@ export interface ProducerFlowContext {
   capabilities: () => Promise<Capabilities>;
   log: Logger;
   timeoutMs: number;
+  /** The connection's producer events (backpressure waits and refusals are reported there). */
+  events?: ProducerEmitter;
 }
 
 /**
@@ -62,7 +65,7 @@ export class ProducerFlow {
     this.#ctx = ctx;
     this.#stream = stream;
     this.durability = parseDurability(options.durability, defaultDurabilityTimeout(ctx.timeoutMs));
-    this.gate = options.backpressure ? new BackpressureGate(ctx.conn, stream, options.backpressure, ctx.timeoutMs) : undefined;
+    this.gate = options.backpressure ? new BackpressureGate(ctx.conn, stream, options.backpressure, { defaultTimeoutMs: ctx.timeoutMs, events: ctx.events }) : undefined;
     this.enforcer = options.retention?.respectGroups ? new RetentionEnforcer(ctx.conn, stream, options.retention, ctx.log) : undefined;
     const idempotency = options.idempotency ?? {};
     if (idempotency === null || typeof idempotency !== 'object') throw new InvalidOptionError('idempotency', idempotency, 'an object like { window: "1h" }');

@@ -5,11 +5,16 @@ import { InvalidOptionError, SluiceError } from '../errors.js';
 import { logger as rootLogger, type Logger } from '../observe/logger.js';
 import type { Sluice } from '../sluice.js';
 import { parseDuration } from '../stream/time.js';
+import { createMetrics, instrumentProducer, Metrics } from '../observe/metrics.js';
+import { OverviewReader } from '../observe/overview.js';
+import { adminRoutes } from './admin-routes.js';
 import { BearerAuth } from './auth.js';
+import { dashboardRoutes } from './dashboard-routes.js';
 import { logLevelOf, toHttpError } from './error-status.js';
 import { healthRoutes } from './health-routes.js';
 import { ClientGoneError, HttpError } from './http-error.js';
 import { ingestRoute } from './ingest-route.js';
+import { metricsRoute } from './metrics-route.js';
 import { resolveLimits, type IngestLimits, type ResolvedLimits } from './limits.js';
 import { send, sendJson, type RequestContext } from './respond.js';
 import { Router, type Route } from './router.js';
@@ -42,6 +47,14 @@ export interface ServerOptions {
   logger?: Logger;
   /** More routes (served with the same auth, limits and error answers). */
   routes?: Route[];
+  /**
+   * `GET /metrics` in the Prometheus text format (docs/metrics.md), behind the token when one is
+   * set. `true`: Sluice's metrics of this server's connection (streams and groups read from Redis
+   * on a 1 s cache, producer counters); a `Metrics` to serve your own (given no overview, it gets
+   * one reading through `sluice`); `false`: no route.
+   * @default true
+   */
+  metrics?: boolean | Metrics;
 }
 
 const DEFAULT_PORT = 8080;
@@ -68,6 +81,7 @@ export class SluiceServer {
   #idleWaiters: Array<() => void> = [];
   #closing: Promise<void> | undefined;
   #requests = 0;
+  #detachMetrics: (() => void) | undefined;
 
   constructor(options: ServerOptions) {
     if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', options, 'an object like { sluice, port: 8080 }');
@@ -88,6 +102,15 @@ export class SluiceServer {
 
     for (const route of healthRoutes({ sluice: options.sluice, readyTimeoutMs, closing: () => this.#closing !== undefined })) this.#router.add(route);
     this.#router.add(ingestRoute({ streams, limits: this.limits }));
+    // The dashboard (static, public) and the admin API it reads (token-protected): docs/dashboard.md.
+    // One reader of the streams and groups for the dashboard and /metrics, so that both together
+    // read Redis at most about once a second. Its cache is a little shorter than the dashboard's
+    // refresh, so each refresh gets a fresh read and scrapes in between share it.
+    const overview = new OverviewReader({ sluice: options.sluice, ttl: 900 });
+    const admin = adminRoutes({ sluice: options.sluice, log: this.#log, closing: () => this.#closing !== undefined, source: overview });
+    for (const route of [...dashboardRoutes(), ...admin]) this.#router.add(route);
+    const metrics = this.#metrics(options, overview);
+    if (metrics) this.#router.add(metricsRoute(metrics));
     for (const route of options.routes ?? []) this.#router.add(route);
 
     // Bodies are small and their parsing is bounded by the limits; a client that sends slower than
@@ -97,6 +120,17 @@ export class SluiceServer {
     // The go-ahead (100 Continue) is sent only once the request passed auth and limit checks.
     this.http.on('checkContinue', (req, res) => this.#handle(req, res, true));
     this.http.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => this.#clientError(error, socket));
+  }
+
+  #metrics(options: ServerOptions, overview: OverviewReader): Metrics | undefined {
+    const option = options.metrics ?? true;
+    if (option === false) return undefined;
+    if (option !== true && !(option instanceof Metrics)) throw new InvalidOptionError('metrics', option, 'true, false or Metrics (from `createMetrics()`)');
+    const metrics = option === true ? createMetrics() : option;
+    if (!metrics.overview) metrics.useOverview(overview);
+    // Producer counters only for metrics the server made: given ones are instrumented by their owner.
+    if (option === true) this.#detachMetrics = instrumentProducer(metrics, options.sluice);
+    return metrics;
   }
 
   /** `http://host:port` once listening (the real port when `port` was 0). */
@@ -134,6 +168,7 @@ export class SluiceServer {
    * `shutdownTimeout`, the connections still open are cut. Safe to call twice.
    */
   close(): Promise<void> {
+    this.#detachMetrics?.();
     this.#closing ??= this.#close();
     return this.#closing;
   }

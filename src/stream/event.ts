@@ -13,7 +13,7 @@ export interface EventMeta {
   key?: string;
   /** Idempotency key (`$idk`). */
   idempotencyKey?: string;
-  /** W3C traceparent (`$tp`). */
+  /** W3C traceparent (`$tp`) of the span that published the event, when it was published inside one. */
   traceparent?: string;
   /** Event type (`$type`). */
   type?: string;
@@ -49,7 +49,12 @@ export interface PublishMeta {
   key?: string;
   /** Event type, stored as `$type`. */
   type?: string;
-  /** W3C traceparent, stored as `$tp`. */
+  /**
+   * W3C traceparent, stored as `$tp`; consumers' handler spans become its children. Checked:
+   * `InvalidOptionError` unless it is one.
+   * @default the active OpenTelemetry span's, when one is active; else none (no `$tp` field)
+   * @example '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
+   */
   traceparent?: string;
 }
 

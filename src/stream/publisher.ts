@@ -2,6 +2,7 @@ import { BackpressureError, ClosedError, DurabilityError, InvalidOptionError, No
 import type { RedisConnection } from '../redis/connection.js';
 import { PipelineConnection, type ReplyHandler } from '../redis/pipeline-connection.js';
 import { isRetryable, redisErrorCode, toSluiceError } from '../redis/redis-errors.js';
+import type { ProducerEmitter } from './producer-events.js';
 
 /** How a `Publisher` batches and bounds what it holds. */
 export interface PublisherOptions {
@@ -66,6 +67,10 @@ interface Batch {
   items: Item[];
   unsettled: number;
   timer: NodeJS.Timeout | undefined;
+  /** performance.now() at the write, only when someone listens to `batch` or `published`. */
+  started: number | undefined;
+  /** Stored events per stream, counted only when `started` is set. */
+  stored: Map<string, number> | undefined;
 }
 
 const DEFAULTS = { maxBatch: 1000, maxBuffered: 50_000, onFull: 'block' as const };
@@ -90,6 +95,7 @@ export class Publisher {
   readonly #maxBatch: number;
   readonly #maxBuffered: number;
   readonly #onFull: 'block' | 'reject';
+  readonly #events: ProducerEmitter | undefined;
   /** Published, not yet flushed. */
   #queue: Item[] = [];
   /** Failed with a retryable error, or held behind such: sent again, first, once Redis is back. */
@@ -104,7 +110,8 @@ export class Publisher {
   readonly #loadingScripts = new Set<{ source: string }>();
   #idleWaiters: Array<() => void> = [];
 
-  constructor(conn: RedisConnection, timeoutMs: number, options: PublisherOptions = {}) {
+  /** `events`: where batches, stored events and full-buffer waits are reported (the connection's). */
+  constructor(conn: RedisConnection, timeoutMs: number, options: PublisherOptions = {}, events?: ProducerEmitter) {
     const checked = checkPublisherOptions(options);
     this.#pipe = new PipelineConnection({
       url: conn.options.url,
@@ -112,6 +119,7 @@ export class Publisher {
       clientName: `${conn.clientName}:publisher`,
     });
     this.#timeoutMs = timeoutMs;
+    this.#events = events;
     this.#maxBatch = checked.maxBatch;
     this.#maxBuffered = checked.maxBuffered;
     this.#onFull = checked.onFull;
@@ -159,6 +167,7 @@ export class Publisher {
 
   async #sendWhenRoom(args: readonly string[], trim: BatchTrim | undefined, extras: SendExtras | undefined): Promise<string> {
     if (this.#onFull === 'reject') {
+      this.#reportFull(args, 'reject', 0);
       throw new BackpressureError(
         50,
         `The producer buffer is full (${this.#maxBuffered} events waiting for Redis): retry later, or raise publisher.maxBuffered`,
@@ -166,8 +175,9 @@ export class Publisher {
     }
     // The publish timeout counts from the call: a caller handed a slot late (by a publish that
     // failed at its own deadline) must not get a second full timeout on top of its wait.
-    const deadline = Date.now() + this.#timeoutMs;
-    await new Promise<void>((resolve, reject) => {
+    const waitStarted = Date.now();
+    const deadline = waitStarted + this.#timeoutMs;
+    const waited = new Promise<void>((resolve, reject) => {
       const waiter = () => {
         clearTimeout(timer);
         resolve();
@@ -182,12 +192,24 @@ export class Publisher {
       }, this.#timeoutMs);
       this.#spaceWaiters.push(waiter);
     });
+    try {
+      await waited;
+    } catch (error) {
+      this.#reportFull(args, 'reject', Date.now() - waitStarted);
+      throw error;
+    }
+    this.#reportFull(args, 'wait', Date.now() - waitStarted);
     // The waker handed this caller its slot (#buffered already counts it).
     if (this.#closed) {
       this.#release();
       throw new ClosedError('The publisher');
     }
     return this.#enqueue(args, trim, extras, deadline);
+  }
+
+  #reportFull(args: readonly string[], action: 'wait' | 'reject', waitMs: number): void {
+    const events = this.#events;
+    if (events?.has('backpressure')) events.emit('backpressure', { stream: streamOf(args), action, waitMs, limit: 'buffer' });
   }
 
   readonly #flush = (): void => {
@@ -210,7 +232,9 @@ export class Publisher {
   };
 
   #sendBatch(items: Item[], now: number): void {
-    const batch: Batch = { items, unsettled: items.length, timer: undefined };
+    const events = this.#events;
+    const observed = events !== undefined && (events.has('batch') || events.has('published'));
+    const batch: Batch = { items, unsettled: items.length, timer: undefined, started: observed ? performance.now() : undefined, stored: undefined };
     const pipe = this.#pipe;
     let trims: Map<string, BatchTrim> | undefined;
     let followUps: Map<FollowUp, FollowUpGroup> | undefined;
@@ -371,6 +395,11 @@ export class Publisher {
   #settle(item: Item, batch: Batch | undefined, id: string | undefined, error: Error | undefined): void {
     if (item.settled) return;
     item.settled = true;
+    if (batch?.started !== undefined && error === undefined) {
+      const stored = (batch.stored ??= new Map());
+      const stream = streamOf(item.args);
+      stored.set(stream, (stored.get(stream) ?? 0) + 1);
+    }
     if (batch) this.#batchItemDone(batch);
     if (error) item.reject(error);
     else {
@@ -395,8 +424,24 @@ export class Publisher {
   }
 
   #batchItemDone(batch: Batch): void {
-    if (--batch.unsettled === 0 && batch.timer) clearTimeout(batch.timer);
+    if (--batch.unsettled > 0) return;
+    if (batch.timer) clearTimeout(batch.timer);
+    if (batch.started !== undefined) this.#reportBatch(batch, batch.started);
   }
+
+  /** Once per batch, when its last publish is answered (or left for a retry). */
+  #reportBatch(batch: Batch, started: number): void {
+    const events = this.#events as ProducerEmitter;
+    if (batch.stored && events.has('published')) {
+      for (const [stream, count] of batch.stored) events.emit('published', { stream, count });
+    }
+    if (events.has('batch')) events.emit('batch', { events: batch.items.length, ms: performance.now() - started });
+  }
+}
+
+/** The stream a publish writes to: the first key of its XADD, or of its EVALSHA (idempotent publish). */
+function streamOf(args: readonly string[]): string {
+  return (args[0] === 'EVALSHA' || args[0] === 'EVAL' ? args[3] : args[1]) as string;
 }
 
 const IGNORE_REPLY: ReplyHandler<undefined> = { onReply: () => undefined };

@@ -9,6 +9,9 @@ import type { EventEnvelope, FieldsEvent, FieldsInput, JsonEvent, PublishMeta } 
 import type { BatchTrim, Publisher } from './publisher.js';
 import type { Capabilities } from '../redis/capabilities.js';
 import type { Logger } from '../observe/logger.js';
+import { activeTraceparent } from '../observe/trace-context.js';
+import { isTraceparent } from '../observe/traceparent.js';
+import type { ProducerEmitter } from './producer-events.js';
 import type { BackpressureOptions } from '../flow/backpressure.js';
 import type { Durability } from '../flow/durability.js';
 import { ProducerFlow, type IdempotencyOptions } from '../flow/producer-flow.js';
@@ -83,6 +86,8 @@ export interface StreamContext {
   log: Logger;
   /** The publish timeout (commandTimeout). */
   timeoutMs: number;
+  /** The connection's producer events. */
+  events?: ProducerEmitter;
   /** Registers a worker so closing the connection closes it too. */
   track?: (worker: Worker) => void;
 }
@@ -201,7 +206,7 @@ export class Stream<I = FieldsInput, E = FieldsEvent> {
    */
   consume(options: ConsumerOptions<E>, handler: Handler<E>): Worker<E & EventEnvelope> {
     const worker = new Worker<E & EventEnvelope>(
-      { conn: this.#ctx.conn, decoder: this.#decoder, retention: this.#workerRetention() },
+      { conn: this.#ctx.conn, decoder: this.#decoder, retention: this.#workerRetention(), log: this.#ctx.log },
       options as ConsumerOptions<E & EventEnvelope>,
       handler as Handler<E & EventEnvelope>,
     );
@@ -282,7 +287,17 @@ export class Stream<I = FieldsInput, E = FieldsEvent> {
   #encode(payload: unknown, options: PublishOptions | undefined): string[] {
     const args = this.#head.slice();
     this.codec.encode(payload, args);
-    if (options) encodeMeta(options, args);
+    if (options) {
+      if (options.traceparent !== undefined && !isTraceparent(options.traceparent)) {
+        throw new InvalidOptionError('traceparent', options.traceparent, 'a W3C traceparent like 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01');
+      }
+      encodeMeta(options, args);
+      if (options.traceparent !== undefined) return args;
+    }
+    // `$tp` only inside a span: without tracing (no SDK, or no active span) the event stays
+    // exactly its own fields.
+    const traceparent = activeTraceparent();
+    if (traceparent !== undefined) args.push('$tp', traceparent);
     return args;
   }
 }

@@ -1,6 +1,9 @@
 import { Option, type Command } from 'commander';
 import type { CodecName, ConsumerOptions, EventEnvelope, Handler, Worker } from '../../index.js';
 import { parseDuration } from '../../stream/time.js';
+import { instrumentWorker } from '../../observe/metrics.js';
+import { parseListenAddress } from '../../observe/metrics-endpoint.js';
+import { serveProcessMetrics } from '../../observe/serve-process-metrics.js';
 import { globalOptions, withSluice } from '../context.js';
 import { loadHandler } from '../handler-module.js';
 import { codecOption, duration, groupName, readFrom, streamName, wholeNumber } from '../options.js';
@@ -22,6 +25,7 @@ interface ConsumeFlags {
   untilIdle?: boolean;
   shutdownTimeout: string;
   codec: CodecName;
+  metricsPort?: { host: string; port: number };
 }
 
 /** What `sluice consume` prints at the end (`--json`), and the counts behind its summary line. */
@@ -69,6 +73,9 @@ export function registerConsume(program: Command): void {
     .option('--until-idle', 'exit once the group has nothing undelivered and nothing pending (other consumers\' pending entries are reclaimed first)')
     .option('--shutdown-timeout <duration>', 'on Ctrl-C or SIGTERM, time in-flight handlers get to finish; then their events stay pending', duration('--shutdown-timeout'), '10s')
     .addOption(codecOption())
+    .option('--metrics-port <[host:]port>', 'serve Prometheus metrics at http://host:port/metrics (host defaults to 127.0.0.1; docs/metrics.md)', (value: string) =>
+      parseListenAddress(value, '--metrics-port'),
+    )
     .addHelpText(
       'after',
       `
@@ -93,8 +100,12 @@ Examples:
       try {
         await withSluice(globals, async (sluice) => {
           const source = sluice.stream<unknown, EventEnvelope>(stream, { codec: flags.codec });
+          // Listening first: a port in use fails before any event is taken.
+          const served = flags.metricsPort ? await serveProcessMetrics({ sluice, streams: [stream], ...flags.metricsPort }) : undefined;
+          if (served) process.stderr.write(`sluice: metrics at ${served.endpoint.url}/metrics\n`);
           const worker = source.consume(consumerOptions(flags), handler as Handler<EventEnvelope>);
-          const summary = await run(worker, flags, stop);
+          if (served) instrumentWorker(served.metrics, worker);
+          const summary = await run(worker, flags, stop).finally(() => served?.endpoint.close());
           if (globals.json) await writeJson(summary);
           else await writeLine(renderSummary(summary));
         });

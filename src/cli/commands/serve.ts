@@ -26,7 +26,7 @@ interface ServeFlags {
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description('run the HTTP API: POST /streams/:stream/events (JSON or NDJSON), GET /health and /ready')
+    .description('run the HTTP server: ingest (POST /streams/:stream/events, JSON or NDJSON), the live dashboard at /, GET /metrics, /health and /ready')
     .option('--port <port>', 'TCP port; 0 picks a free one (the URL printed says which)', port, 8080)
     .option('--host <host>', 'interface to listen on; 0.0.0.0 for every one', '127.0.0.1')
     .option('--token <token>', 'require `Authorization: Bearer <token>` (default: $SLUICE_TOKEN; without either, anyone who can reach the port may publish)')

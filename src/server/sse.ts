@@ -1,0 +1,145 @@
+import type { ServerResponse } from 'node:http';
+import type { RequestContext } from './respond.js';
+
+/**
+ * Server-sent events (text/event-stream) for the dashboard's live views. One timer serves every
+ * open stream, whatever their number: it sends the heartbeat comments that keep proxies from
+ * closing an idle connection, and ends every stream once the server starts closing (an open
+ * stream is a request in flight, which a graceful close would otherwise wait out).
+ */
+
+/** A heartbeat comment this often, on every open stream. */
+const HEARTBEAT_MS = 15_000;
+/** How often the shared timer looks at the server's state. */
+const TICK_MS = 500;
+/** What a client's EventSource waits before reconnecting after the stream ended. */
+const RETRY_MS = 2000;
+
+/** One open event stream to one client. */
+export interface SseStream {
+  /** Aborted once the stream is over: the client went away, or the server ended it. */
+  readonly signal: AbortSignal;
+  /**
+   * True while the client has not taken what was sent (the socket's buffer is full): a producer
+   * that can drop (the overview, sent again a second later) skips the event, one that cannot
+   * (the tail) waits for `drained()`.
+   */
+  readonly congested: boolean;
+  /** Sends one event; `data` must be one line (JSON is). */
+  send(event: string, data: string): void;
+  /** Resolves once the client has taken what was sent, or the stream is over. */
+  drained(): Promise<void>;
+  /** Ends the stream (the response is finished). Safe to call twice. */
+  end(): void;
+  /** Resolves once the stream is over. */
+  readonly done: Promise<void>;
+}
+
+/** The open event streams of a server. */
+export class SseConnections {
+  readonly #open = new Set<OpenStream>();
+  #timer: NodeJS.Timeout | undefined;
+  #ticks = 0;
+
+  /** @param closing true once the server is closing: every stream is then ended. */
+  constructor(private readonly closing: () => boolean) {}
+
+  /** Streams open now. */
+  get size(): number {
+    return this.#open.size;
+  }
+
+  /** Answers the request with an event stream (status 200, headers sent at once). */
+  open(ctx: RequestContext): SseStream {
+    const stream = new OpenStream(ctx.res, () => this.#forget(stream));
+    this.#open.add(stream);
+    this.#timer ??= setInterval(() => this.#tick(), TICK_MS).unref();
+    return stream;
+  }
+
+  #forget(stream: OpenStream): void {
+    this.#open.delete(stream);
+    if (this.#open.size === 0 && this.#timer !== undefined) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+
+  #tick(): void {
+    if (this.closing()) {
+      for (const stream of [...this.#open]) stream.end();
+      return;
+    }
+    if (++this.#ticks % (HEARTBEAT_MS / TICK_MS) !== 0) return;
+    for (const stream of this.#open) if (!stream.congested) stream.comment('heartbeat');
+  }
+}
+
+class OpenStream implements SseStream {
+  readonly #controller = new AbortController();
+  readonly done: Promise<void>;
+  #resolveDone!: () => void;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly onOver: () => void,
+  ) {
+    this.done = new Promise((resolve) => (this.#resolveDone = resolve));
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-store',
+      // Proxies (nginx) would otherwise hold events back to fill their buffers.
+      'X-Accel-Buffering': 'no',
+    });
+    res.write(`retry: ${RETRY_MS}\n: connected\n\n`);
+    // 'close' comes when the client goes away, and after end(): either way the stream is over.
+    res.once('close', () => this.#over());
+    // A client gone before the stream opened (while the route was still asking Redis) sent its
+    // 'close' already. Checked on the next tick, once the stream is registered.
+    if (res.destroyed || res.socket === null || res.socket.destroyed) queueMicrotask(() => this.#over());
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  get congested(): boolean {
+    return this.res.writableNeedDrain;
+  }
+
+  send(event: string, data: string): void {
+    if (this.#controller.signal.aborted) return;
+    this.res.write(`event: ${event}\ndata: ${data}\n\n`);
+  }
+
+  comment(text: string): void {
+    if (this.#controller.signal.aborted) return;
+    this.res.write(`: ${text}\n\n`);
+  }
+
+  drained(): Promise<void> {
+    if (!this.congested || this.#controller.signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const finish = () => {
+        this.res.off('drain', finish);
+        this.#controller.signal.removeEventListener('abort', finish);
+        resolve();
+      };
+      this.res.once('drain', finish);
+      this.#controller.signal.addEventListener('abort', finish, { once: true });
+    });
+  }
+
+  end(): void {
+    if (this.#controller.signal.aborted) return;
+    this.res.end();
+    this.#over();
+  }
+
+  #over(): void {
+    if (this.#controller.signal.aborted) return;
+    this.#controller.abort();
+    this.onOver();
+    this.#resolveDone();
+  }
+}

@@ -1,0 +1,153 @@
+import { createReadStream } from 'node:fs';
+import { access, constants, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { createInterface, type Interface } from 'node:readline';
+import { InvalidInputError, show } from '../errors.js';
+import { optionError } from '../pipeline/key-path.js';
+import type { CodecName } from '../stream/codec.js';
+import type { Stream } from '../stream/stream.js';
+import { PublishWindow } from './publish-window.js';
+import { SourceError, type FileSourceConfig, type Source, type SourceContext, type StdinSourceConfig } from './source.js';
+import { readSourceBase } from './source-options.js';
+
+/** Where a JSON Lines source reads from, besides its config. */
+export interface JsonlSourceOptions {
+  /** The input of a `stdin` source (tests pass their own). @default process.stdin */
+  input?: NodeJS.ReadableStream;
+}
+
+/**
+ * JSON Lines from a file or stdin: each line a JSON object, published as one event into the
+ * pipeline's input stream. Memory stays bounded whatever the input's size: readline pauses the
+ * input while publishes are waiting for Redis (`PublishWindow`). A line that is not a JSON object
+ * the codec can store ends the source with `SourceError` naming the line; the events before it
+ * are published (and go through the pipeline).
+ */
+export class JsonlSource implements Source {
+  readonly type: 'file' | 'stdin';
+  readonly stream: string;
+  readonly codec: CodecName;
+  readonly finite = true;
+  readonly url = undefined;
+  /** The file (absolute), or undefined for stdin. */
+  readonly path: string | undefined;
+  readonly finished: Promise<void>;
+  readonly #configPath: string;
+  /** The key of `path`, for errors. */
+  readonly #atPath: string;
+  readonly #input: NodeJS.ReadableStream | undefined;
+  #resolve!: () => void;
+  #reject!: (error: unknown) => void;
+  #window: PublishWindow | undefined;
+  #lines: Interface | undefined;
+  #stopped = false;
+  #loop: Promise<void> | undefined;
+
+  constructor(config: FileSourceConfig | StdinSourceConfig, at = 'source', options: JsonlSourceOptions = {}) {
+    const type = config?.type === 'file' ? 'file' : 'stdin';
+    const { reader, base } = readSourceBase(config, `a ${type} source`, at, type === 'file' ? ['path'] : []);
+    this.type = type;
+    this.stream = base.stream;
+    this.codec = base.codec;
+    this.#atPath = reader.path('path');
+    if (type === 'file') {
+      this.#configPath = reader.string('path', { required: true });
+      this.path = resolve(this.#configPath);
+    } else {
+      this.#configPath = 'stdin';
+      this.#input = options.input;
+    }
+    this.finished = new Promise<void>((done, fail) => {
+      this.#resolve = done;
+      this.#reject = fail;
+    });
+    // Awaited by idle(), or by nobody for a pipeline closed early: never an unhandled rejection.
+    this.finished.catch(() => undefined);
+  }
+
+  get published(): number {
+    return this.#window?.published ?? 0;
+  }
+
+  /** A file source's file must exist and be readable: found before connecting, with the key. */
+  async check(): Promise<void> {
+    if (this.path === undefined) return;
+    let reason: string | undefined;
+    try {
+      if (!(await stat(this.path)).isFile()) reason = 'it is not a file';
+      else await access(this.path, constants.R_OK);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
+    }
+    if (reason !== undefined) {
+      throw optionError(this.#atPath, `Cannot read \`${this.#atPath}\` \`${this.#configPath}\`: ${reason} (expected a JSON Lines file, one JSON object per line)`, this.#configPath);
+    }
+  }
+
+  async start(context: SourceContext): Promise<void> {
+    this.#window = new PublishWindow(context.stream);
+    const input = this.path === undefined ? (this.#input ?? process.stdin) : createReadStream(this.path);
+    this.#lines = createInterface({ input, crlfDelay: Infinity });
+    this.#loop = this.#read(this.#lines, input, context.stream, this.#window).then(
+      () => {
+        if (!this.#stopped) this.#resolve();
+      },
+      (error: unknown) => {
+        context.logger.error({ err: error, source: this.type }, 'the source stopped');
+        this.#reject(error);
+      },
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#lines?.close();
+    await this.#loop;
+  }
+
+  async #read(lines: Interface, input: NodeJS.ReadableStream, stream: Stream<unknown, unknown>, window: PublishWindow): Promise<void> {
+    const label = this.path === undefined ? 'stdin' : this.#configPath;
+    let lineNumber = 0;
+    const encoded: string[] = [];
+    try {
+      for await (const line of lines) {
+        lineNumber++;
+        if (this.#stopped || window.failure !== undefined) break;
+        if (line.trim() === '') continue;
+        const event = parseLine(line, `Line ${lineNumber} of ${label}`);
+        encoded.length = 0;
+        try {
+          stream.codec.encode(event, encoded);
+        } catch (error) {
+          if (error instanceof InvalidInputError) throw new SourceError(`Line ${lineNumber} of ${label}: ${error.message}`, { cause: error });
+          throw error;
+        }
+        const full = window.publish(event);
+        if (full) await full;
+      }
+    } finally {
+      lines.close();
+      // Our own file stream is closed; stdin is left to its owner.
+      if (this.path !== undefined) (input as NodeJS.ReadableStream & { destroy(): void }).destroy();
+      await window.drain();
+    }
+    if (window.failure !== undefined) {
+      const failure = window.failure;
+      throw new SourceError(`Publishing ${label} to ${this.stream} failed after ${window.published} events: ${(failure as Error)?.message ?? String(failure)}`, { cause: failure });
+    }
+  }
+}
+
+function parseLine(line: string, where: string): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch (error) {
+    throw new SourceError(`${where}: expected a JSON object, got invalid JSON (${(error as Error).message})`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new SourceError(`${where}: expected a JSON object like {"order_id":"12345"}, got ${Array.isArray(value) ? 'an array' : show(value)}`);
+  }
+  return value;
+}

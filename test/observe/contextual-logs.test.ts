@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { pino } from 'pino';
+import { connect, InvalidOptionError, NonRetryableError, type Sluice } from '../../src/index.js';
+import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
+import { waitFor } from '../helpers/wait.js';
+
+interface LogLine {
+  level: number;
+  msg: string;
+  stream?: string;
+  group?: string;
+  consumer?: string;
+  eventId?: string;
+  [key: string]: unknown;
+}
+
+const WARN = 40;
+const INFO = 30;
+
+let server: RedisServer;
+let sluice: Sluice;
+const lines: LogLine[] = [];
+
+before(async () => {
+  server = await startRedisServer();
+  // pino writes each line to any object with write(): the lines are captured as they are written.
+  const destination = { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) };
+  sluice = await connect({ url: server.url, logger: pino({ level: 'info' }, destination) });
+});
+
+after(async () => {
+  await sluice?.close();
+  await server?.close();
+});
+
+test('ctx.log lines carry the stream, group, consumer and event ID', async () => {
+  const name = `${uniquePrefix('logs')}events:orders`;
+  const stream = sluice.stream(name);
+  const ids = [await stream.publish({ order_id: '1', amount: '5' }), await stream.publish({ order_id: '2', amount: '7' })];
+  const worker = stream.consume({ group: 'billing', consumer: 'worker-1', startFrom: '0' }, (event, ctx) => {
+    ctx.log.info({ amount: event.fields.amount }, 'charged');
+  });
+  try {
+    await waitFor(() => lines.filter((l) => l.msg === 'charged' && l.stream === name).length === 2, { message: () => JSON.stringify(lines) });
+  } finally {
+    await worker.close();
+  }
+  const charged = lines.filter((l) => l.msg === 'charged' && l.stream === name);
+  assert.deepEqual(
+    charged.map((l) => ({ level: l.level, stream: l.stream, group: l.group, consumer: l.consumer, eventId: l.eventId, amount: l.amount })),
+    [
+      { level: INFO, stream: name, group: 'billing', consumer: 'worker-1', eventId: ids[0], amount: '5' },
+      { level: INFO, stream: name, group: 'billing', consumer: 'worker-1', eventId: ids[1], amount: '7' },
+    ],
+  );
+});
+
+test("the worker's own lines (a dead letter nobody listens for) carry stream, group, consumer and event ID", async () => {
+  const name = `${uniquePrefix('logs')}events:orders`;
+  const stream = sluice.stream(name);
+  const id = await stream.publish({ order_id: 'bad' });
+  const worker = stream.consume({ group: 'billing', consumer: 'worker-2', startFrom: '0' }, () => {
+    throw new NonRetryableError('order bad cannot be charged');
+  });
+  const deadLettered = () => lines.find((l) => l.stream === name && l.eventId === id && l.reason === 'non-retryable');
+  try {
+    await waitFor(deadLettered, { message: () => JSON.stringify(lines) });
+  } finally {
+    await worker.close();
+  }
+  const line = deadLettered() as LogLine;
+  assert.equal(line.level, WARN);
+  assert.equal(line.group, 'billing');
+  assert.equal(line.consumer, 'worker-2');
+  assert.equal(line.error, 'order bad cannot be charged');
+  assert.equal(line.deliveryCount, 1);
+  assert.match(String(line.deadLetterId), /^\d+-\d+$/);
+  assert.equal(line.msg, `dead-lettered ${id} (non-retryable)`);
+});
+
+test('with a listener the dead letter is its business: the line drops to debug (not written at info)', async () => {
+  const name = `${uniquePrefix('logs')}events:orders`;
+  const stream = sluice.stream(name);
+  const id = await stream.publish({ order_id: 'bad' });
+  const worker = stream.consume({ group: 'billing', startFrom: '0' }, (_event, ctx) => ctx.deadLetter('refused'));
+  const heard: string[] = [];
+  worker.on('dead-lettered', (e) => heard.push(e.id));
+  try {
+    await waitFor(() => heard.length === 1);
+  } finally {
+    await worker.close();
+  }
+  assert.deepEqual(heard, [id]);
+  assert.deepEqual(lines.filter((l) => l.stream === name), []);
+});
+
+test('connect refuses a logger that is not one', async () => {
+  await assert.rejects(connect({ url: server.url, logger: {} as never }), (error: unknown) => {
+    assert.ok(error instanceof InvalidOptionError, String(error));
+    assert.equal(error.option, 'logger');
+    return true;
+  });
+});
+
+test("a worker error nobody listens for is logged at error, bound to the worker's stream, group and consumer", async () => {
+  const name = `${uniquePrefix('logs')}events:orders`;
+  const stream = sluice.stream(name);
+  const worker = stream.consume({ group: 'billing', consumer: 'worker-3', block: 100 }, () => undefined);
+  const lost = () => lines.find((l) => l.stream === name && /group billing was lost/.test(l.msg));
+  try {
+    await worker.ready;
+    await server.cli('DEL', name);
+    await waitFor(lost, { message: () => JSON.stringify(lines) });
+  } finally {
+    await worker.close();
+  }
+  const line = lost() as LogLine;
+  assert.equal(line.level, 50);
+  assert.equal(line.group, 'billing');
+  assert.equal(line.consumer, 'worker-3');
+  assert.equal(typeof (line.err as { message?: unknown } | undefined)?.message, 'string');
+});
