@@ -33,7 +33,18 @@ async function main(): Promise<void> {
   try {
     for (const scenario of selected) {
       log(`scenario ${scenario.name}: ${scenario.description}`);
-      results.push(await scenario.run({ url: redis.url, port: redis.port, events: args.events, rounds: args.rounds, backlog: args.backlog, log }));
+      results.push(
+        await scenario.run({
+          url: redis.url,
+          port: redis.port,
+          events: args.events,
+          rounds: args.rounds,
+          backlog: args.backlog,
+          durationS: args.durationS,
+          outageS: args.outageS,
+          log,
+        }),
+      );
     }
   } finally {
     await redis.stop();
@@ -48,7 +59,7 @@ async function main(): Promise<void> {
       platform: `${process.platform} ${release()}`,
       loadAverage,
     },
-    options: { events: args.events, rounds: args.rounds, backlog: args.backlog },
+    options: { events: args.events, rounds: args.rounds, backlog: args.backlog, durationS: args.durationS, outageS: args.outageS },
     scenarios: results,
   };
   if (args.json) console.log(JSON.stringify(report));

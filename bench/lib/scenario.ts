@@ -9,6 +9,10 @@ export interface BenchContext {
   rounds: number;
   /** Backlog drained by memory scenarios (`--backlog`). */
   backlog: number;
+  /** Seconds of steady publishing measured by the latency scenario (`--duration`). */
+  durationS: number;
+  /** Seconds redis-server stays down in the producer-redis-down scenario (`--outage`). */
+  outageS: number;
   /** Progress for a person watching (stderr, so `--json` keeps stdout clean). */
   log(message: string): void;
 }
@@ -21,7 +25,11 @@ export interface Measurement {
   role: 'subject' | 'baseline' | 'ceiling';
   /** Exactly what was run, for the table and BENCHMARKS.md. */
   method: string;
-  unit: 'events/s';
+  /**
+   * What `rounds` and `median` count. Throughput scenarios report events/s; the latency scenario
+   * its p99 in ms, the memory ones bytes per event or MiB.
+   */
+  unit: 'events/s' | 'p99 ms' | 'bytes/event' | 'max RSS MiB';
   /** Every measured round, in run order. */
   rounds: number[];
   median: number;
@@ -33,6 +41,11 @@ export interface Measurement {
   cpuUsPerEvent?: number;
   /** Resident memory of the process that did the work, sampled every `everyMs` (memory scenarios). */
   rss?: RssFigures;
+  /**
+   * Further named figures of this measurement, printed under the table: latency percentiles,
+   * per-process CPU, bytes per event by another count, outcomes of the calls…
+   */
+  figures?: Record<string, number>;
 }
 
 export interface RssFigures {
@@ -52,6 +65,24 @@ export interface ScenarioResult {
   ratios: Record<string, number>;
   /** Correctness checks that passed (a failed check throws instead). */
   checks: string[];
+  /** The issue's bars, each with the figure it is judged on. Missing one is reported, not an error. */
+  targets?: Target[];
+  /** What a reader must know to read the figures (run sizes that differ, what was left out…). */
+  notes?: string[];
+}
+
+export interface Target {
+  /** What is judged, e.g. `sluice/node-redis`. */
+  name: string;
+  value: number;
+  /** The bar, e.g. `≥ 1.5`. */
+  bound: string;
+  met: boolean;
+}
+
+/** A target from a value and a bar `≥ x` or `≤ x`. */
+export function target(name: string, value: number, op: '≥' | '≤', bar: number): Target {
+  return { name, value, bound: `${op} ${bar}`, met: op === '≥' ? value >= bar : value <= bar };
 }
 
 /** A benchmark scenario: one file under bench/scenarios, listed in bench/scenarios/index.ts. */

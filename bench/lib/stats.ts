@@ -11,11 +11,31 @@ export function rate(count: number, ms: number): number {
   return (count * 1000) / ms;
 }
 
+/**
+ * Now, in epoch milliseconds with sub-millisecond precision. Comparable between processes on one
+ * machine (both sides derive it from the same clock), unlike `performance.now()` alone.
+ */
+export function epochMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/**
+ * The `p`-th percentile (0–100) of values sorted ascending, nearest-rank: the smallest value with
+ * at least p% of the values at or below it.
+ */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] as number;
+}
+
 /** One timed run: wall time, and the CPU time this Node process spent (user + system). */
 export interface Sample {
   ms: number;
   /** Undefined when the work ran in another process (redis-benchmark). */
   cpuMs?: number;
+  /** When the timing started, in epoch ms (`epochMs()`): lines up runs of several processes. */
+  startedAt?: number;
 }
 
 /**
@@ -24,9 +44,10 @@ export interface Sample {
  */
 export async function measure(fn: () => Promise<void>): Promise<Sample> {
   const cpu = process.cpuUsage();
+  const startedAt = epochMs();
   const start = performance.now();
   await fn();
   const ms = performance.now() - start;
   const used = process.cpuUsage(cpu);
-  return { ms, cpuMs: (used.user + used.system) / 1000 };
+  return { ms, cpuMs: (used.user + used.system) / 1000, startedAt };
 }

@@ -1,31 +1,16 @@
-import { execFile, spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { promisify } from 'node:util';
 import { connect } from '../../src/index.js';
 import { NODE_REDIS_LOOP_METHOD } from '../baselines/node-redis-xreadgroup-loop.js';
 import { findRedisBenchmark } from '../baselines/redis-benchmark.js';
 import { expectDrained, fillBacklog } from '../lib/backlog.js';
 import type { DrainProcessOptions } from '../lib/drain-process.js';
 import type { BenchContext, Measurement, RssFigures, Scenario, ScenarioResult } from '../lib/scenario.js';
+import { rssOf } from '../lib/rss.js';
 import { rate, type Sample } from '../lib/stats.js';
 import { GROUP, SLUICE_CONSUME_METHOD } from './consume.js';
 
-const run = promisify(execFile);
 const SAMPLE_EVERY_MS = 100;
-
-/** A process's resident set size in bytes: /proc on Linux, `ps` elsewhere. */
-async function rssOf(pid: number): Promise<number> {
-  try {
-    const status = await readFile(`/proc/${pid}/status`, 'utf8');
-    const kb = /^VmRSS:\s+(\d+) kB/m.exec(status)?.[1];
-    if (kb) return Number(kb) * 1024;
-  } catch {
-    // not Linux: ask ps
-  }
-  const { stdout } = await run('ps', ['-o', 'rss=', '-p', String(pid)]);
-  return Number(stdout.trim()) * 1024;
-}
 
 /**
  * Drains the group in a child process (bench/lib/drain-process.ts) and samples that process's

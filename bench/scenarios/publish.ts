@@ -21,7 +21,7 @@ const WARMUP_EVENTS = 20_000;
  * order object until `events` publishes have been started in all. Nothing else: no batching in
  * the caller, no `publishMany`. Timed from the first publish to the last one resolved.
  */
-async function sluicePublish(sluice: Sluice, key: string, events: number): Promise<Sample> {
+export async function sluicePublish(sluice: Sluice, key: string, events: number): Promise<Sample> {
   const stream = sluice.stream(key);
   let started = 0;
   const caller = async () => {

@@ -131,6 +131,35 @@ batch:
     assert.equal(await pendingCount(sluice, stream.name, 'sig'), 0);
   });
 
+  test('--metrics-port serves the pipeline worker and its group while it runs', async () => {
+    const stream = sluice.stream(`${uniquePrefix('metrics')}orders`);
+    await stream.publishMany(Array.from({ length: 12 }, (_, i) => orderEvent(i + 1)));
+    const file = await yamlFile(`name: counted
+source: { type: stream, stream: ${stream.name} }
+sinks:
+  - type: jsonl
+    path: ${join(dir, 'metrics.jsonl')}
+`);
+    const cli = spawnCli(['--redis', redis.url, 'run', file, '--metrics-port', '0']);
+    try {
+      const url = await waitFor(() => /metrics at (http:\/\/\S+)\/metrics/.exec(cli.stderr())?.[1], { message: () => cli.stderr() });
+      const text = await waitFor<string | undefined>(
+        async () => {
+          const body = await (await fetch(`${url}/metrics`)).text();
+          return /^sluice_worker_processed_total\{[^}]*group="counted"[^}]*\} 12$/m.test(body) ? body : undefined;
+        },
+        { message: 'sluice_worker_processed_total 12 for the pipeline' },
+      );
+      assert.ok(text);
+      assert.match(text, new RegExp(`^sluice_stream_length\\{stream="${stream.name}"\\} 12$`, 'm'));
+      assert.match(text, new RegExp(`^sluice_group_lag\\{stream="${stream.name}",group="counted"\\} 0$`, 'm'));
+    } finally {
+      cli.child.kill('SIGTERM');
+    }
+    const result = await cli.exited;
+    assert.equal(result.code, 0, explain(result));
+  });
+
   test('a failing source ends the run with exit 1 after the summary', async () => {
     const stream = `${uniquePrefix('fail')}orders`;
     await writeFile(join(dir, 'broken.jsonl'), '{"order_id":"1"}\nnot json\n');

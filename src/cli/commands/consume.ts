@@ -1,14 +1,14 @@
 import { Option, type Command } from 'commander';
 import type { CodecName, ConsumerOptions, EventEnvelope, Handler, Worker } from '../../index.js';
 import { parseDuration } from '../../stream/time.js';
-import { instrumentWorker } from '../../observe/metrics.js';
 import { parseListenAddress } from '../../observe/metrics-endpoint.js';
-import { serveProcessMetrics } from '../../observe/serve-process-metrics.js';
 import { globalOptions, withSluice } from '../context.js';
 import { loadHandler } from '../handler-module.js';
 import { codecOption, duration, groupName, readFrom, streamName, wholeNumber } from '../options.js';
 import { formatCount, writeJson, writeLine } from '../output.js';
+import { serveMetricsFlag, type MetricsAddress } from '../metrics-flag.js';
 import { ProgressBar } from '../progress.js';
+import { watchSignals, type SignalWatch } from '../signals.js';
 
 interface ConsumeFlags {
   group: string;
@@ -25,7 +25,7 @@ interface ConsumeFlags {
   untilIdle?: boolean;
   shutdownTimeout: string;
   codec: CodecName;
-  metricsPort?: { host: string; port: number };
+  metricsPort?: MetricsAddress;
 }
 
 /** What `sluice consume` prints at the end (`--json`), and the counts behind its summary line. */
@@ -101,10 +101,9 @@ Examples:
         await withSluice(globals, async (sluice) => {
           const source = sluice.stream<unknown, EventEnvelope>(stream, { codec: flags.codec });
           // Listening first: a port in use fails before any event is taken.
-          const served = flags.metricsPort ? await serveProcessMetrics({ sluice, streams: [stream], ...flags.metricsPort }) : undefined;
-          if (served) process.stderr.write(`sluice: metrics at ${served.endpoint.url}/metrics\n`);
+          const served = await serveMetricsFlag(sluice, [stream], flags.metricsPort);
           const worker = source.consume(consumerOptions(flags), handler as Handler<EventEnvelope>);
-          if (served) instrumentWorker(served.metrics, worker);
+          served?.metrics.workers.instrument(worker);
           const summary = await run(worker, flags, stop).finally(() => served?.endpoint.close());
           if (globals.json) await writeJson(summary);
           else await writeLine(renderSummary(summary));
@@ -126,37 +125,6 @@ function consumerOptions(flags: ConsumeFlags): ConsumerOptions<EventEnvelope> {
   if (flags.claimIdle !== undefined) options.claimIdle = flags.claimIdle;
   if (flags.handlerTimeout !== undefined) options.handlerTimeout = flags.handlerTimeout;
   return options;
-}
-
-interface SignalWatch {
-  /** Resolves with the first SIGINT or SIGTERM. */
-  readonly signal: Promise<'SIGINT' | 'SIGTERM'>;
-  dispose(): void;
-}
-
-/**
- * The first Ctrl-C (or SIGTERM) starts a graceful close; a second one while closing exits at once
- * (130 or 143, as a shell reports a process killed by it). Watched from before connecting, so a
- * signal during start-up also closes gracefully.
- */
-function watchSignals(): SignalWatch {
-  let received: 'SIGINT' | 'SIGTERM' | undefined;
-  let resolve!: (signal: 'SIGINT' | 'SIGTERM') => void;
-  const signal = new Promise<'SIGINT' | 'SIGTERM'>((r) => (resolve = r));
-  const onSignal = (name: NodeJS.Signals) => {
-    if (received !== undefined) process.exit(name === 'SIGINT' ? 130 : 143);
-    received = name === 'SIGINT' ? 'SIGINT' : 'SIGTERM';
-    resolve(received);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    signal,
-    dispose: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
-  };
 }
 
 /** Runs the worker until the group is idle (--until-idle) or a signal, then closes it gracefully. */

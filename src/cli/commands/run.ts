@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
 import type { Pipeline, PipelineStats, RunningPipeline } from '../../pipeline/index.js';
+import { parseListenAddress } from '../../observe/metrics-endpoint.js';
 import { parseDuration } from '../../stream/time.js';
 import { globalOptions, withSluice } from '../context.js';
 import { duration, UsageError } from '../options.js';
 import { formatCount, note, writeJson, writeLine } from '../output.js';
+import { serveMetricsFlag, type MetricsAddress } from '../metrics-flag.js';
 import { watchSignals } from '../signals.js';
 
 interface RunFlags {
@@ -11,6 +13,7 @@ interface RunFlags {
   untilIdle?: boolean;
   pipeline?: string[];
   shutdownTimeout: string;
+  metricsPort?: MetricsAddress;
 }
 
 /** One pipeline in the `--json` summary of `sluice run`. */
@@ -41,6 +44,9 @@ export function registerRun(program: Command): void {
     .option('--until-idle', 'exit once every pipeline\'s group has nothing undelivered and nothing pending (after a file, stdin or a counted generator is fully published)')
     .option('--pipeline <names...>', 'run only these pipelines of the file (by name)')
     .option('--shutdown-timeout <duration>', 'on Ctrl-C or SIGTERM, time in-flight events get to be written; then they stay pending for the next run', duration('--shutdown-timeout'), '10s')
+    .option('--metrics-port <[host:]port>', 'serve Prometheus metrics of the pipelines at http://host:port/metrics (host defaults to 127.0.0.1; docs/metrics.md)', (value: string) =>
+      parseListenAddress(value, '--metrics-port'),
+    )
     .addHelpText(
       'after',
       `
@@ -71,6 +77,8 @@ Examples:
       try {
         await withSluice(globals, async (sluice) => {
           const { runPipeline } = await import('../../pipeline/run-pipeline.js');
+          // Listening first: a port in use fails before any event is taken.
+          const served = await serveMetricsFlag(sluice, [...new Set(pipelines.map((p) => p.stream))], flags.metricsPort);
           const started = performance.now();
           const running: RunningPipeline[] = [];
           let stoppedBy: RunSummary['stoppedBy'] | undefined;
@@ -87,6 +95,7 @@ Examples:
                 break;
               }
               running.push(first);
+              served?.metrics.workers.instrument(first.worker);
               note(startedLine(first));
             }
             if (stoppedBy === undefined) {
@@ -106,6 +115,7 @@ Examples:
           } finally {
             if (running.length > 0 && stoppedBy !== 'idle' && stoppedBy !== 'error') note(`closing: writing the last batches (up to ${flags.shutdownTimeout}; Ctrl-C again to exit now)`);
             await Promise.all(running.map((p) => p.close({ timeout: shutdownMs })));
+            await served?.endpoint.close();
           }
           const summary: RunSummary = {
             pipelines: running.map((p) => ({ name: p.name, stream: p.stream, group: p.group, source: p.source.type, ...p.stats() })),

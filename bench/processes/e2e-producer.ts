@@ -1,0 +1,57 @@
+/**
+ * The producer of one end-to-end round, in its own process: connects, publishes an untimed
+ * warm-up (`warmupEvents` into `warmupKey`, so the JIT has compiled the publish path), prints
+ * `ready`, waits for `go`, publishes `events` order events, prints `done {ms, cpuMs, startedAt}`.
+ */
+import { Queue } from 'bullmq';
+import { connect } from '../../src/index.js';
+import { bullmqAddBulk, bullmqConnection } from '../baselines/bullmq.js';
+import { nodeRedisXaddPipeline } from '../baselines/node-redis-xadd-pipeline.js';
+import { RunnerChannel, runChild } from '../lib/runner-channel.js';
+import type { Sample } from '../lib/stats.js';
+import { sluicePublish } from '../scenarios/publish.js';
+
+export interface E2eProducerOptions {
+  method: 'sluice' | 'node-redis' | 'bullmq';
+  url: string;
+  /** The stream (sluice, node-redis) or the queue's name (bullmq). */
+  key: string;
+  events: number;
+  /** The warm-up's stream (its worker warms up on it next) or queue. */
+  warmupKey: string;
+  warmupEvents: number;
+}
+
+runChild(async () => {
+  const channel = new RunnerChannel<E2eProducerOptions>();
+  const { method, url, key, events, warmupKey, warmupEvents } = channel.options;
+  let work: (key: string, events: number) => Promise<Sample>;
+  let close: () => Promise<void>;
+  if (method === 'sluice') {
+    const sluice = await connect({ url });
+    work = (k, n) => sluicePublish(sluice, k, n);
+    close = () => sluice.close();
+  } else if (method === 'node-redis') {
+    // Connects inside, before its timing starts.
+    work = (k, n) => nodeRedisXaddPipeline({ url, key: k, events: n });
+    close = async () => undefined;
+  } else {
+    const connection = bullmqConnection(url);
+    const queues: Queue[] = [];
+    work = async (k, n) => {
+      const queue = new Queue(k, { connection });
+      queues.push(queue);
+      await queue.waitUntilReady();
+      return bullmqAddBulk(queue, n);
+    };
+    close = async () => {
+      await Promise.all(queues.map((q) => q.close()));
+    };
+  }
+  await work(warmupKey, warmupEvents);
+  channel.send('ready');
+  await channel.next('go');
+  const sample = await work(key, events);
+  await close();
+  channel.finish('done', sample);
+});
