@@ -89,6 +89,22 @@ test('a SinkRejectedError naming events: those fail NonRetryableError with the s
   assert.equal(written, 2);
 });
 
+test('each refused event is dead-lettered with its own reason when the sink gives one', async () => {
+  const sink = new RecordingSink();
+  const batcher = new SinkBatcher(sink, { size: 3, lingerMs: 60_000, logger: silent });
+  const reasons = new Map([
+    ['1-0', 'column `amount` (real, from `amount`) cannot hold `n/a`'],
+    ['3-0', 'column `status` may not be empty'],
+  ]);
+  sink.next.push(() => Promise.reject(new SinkRejectedError('recording: 2 of 3 events refused', { eventIds: ['1-0', '3-0'], reasons })));
+  const outcomes = [1, 2, 3].map((n) => batcher.add(event(n)));
+  const rejection = await outcomes[0];
+  assert.ok(rejection !== undefined);
+  rejection.check('2-0');
+  assert.throws(() => rejection.check('1-0'), { name: 'NonRetryableError', message: 'recording refused the event: column `amount` (real, from `amount`) cannot hold `n/a`' });
+  assert.throws(() => rejection.check('3-0'), { name: 'NonRetryableError', message: 'recording refused the event: column `status` may not be empty' });
+});
+
 test('a SinkRejectedError without event IDs refuses the whole batch', async () => {
   const sink = new RecordingSink();
   const batcher = new SinkBatcher(sink, { size: 2, lingerMs: 60_000, logger: silent });

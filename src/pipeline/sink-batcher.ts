@@ -9,18 +9,23 @@ import { isRetryableSinkError, SinkRejectedError, type Sink, type SinkEvent } fr
  */
 export class BatchRejection {
   readonly #ids: ReadonlySet<string> | undefined;
-  readonly #message: string;
-  readonly #cause: unknown;
+  readonly #sink: string;
+  readonly #error: SinkRejectedError | Error;
 
   constructor(sink: string, error: SinkRejectedError | Error, ids: readonly string[] | undefined) {
     this.#ids = ids === undefined ? undefined : new Set(ids);
-    this.#message = `${sink} refused the event: ${error.message}`;
-    this.#cause = error;
+    this.#sink = sink;
+    this.#error = error;
   }
 
-  /** Throws `NonRetryableError` (→ dead letter, with the sink's message) if the sink refused `id`. */
+  /**
+   * Throws `NonRetryableError` (→ dead letter) if the sink refused `id`, with the event's own
+   * reason when the sink gave one, else the sink's message for the batch.
+   */
   check(id: string): void {
-    if (this.#ids === undefined || this.#ids.has(id)) throw new NonRetryableError(this.#message, { cause: this.#cause });
+    if (this.#ids !== undefined && !this.#ids.has(id)) return;
+    const reason = (this.#error instanceof SinkRejectedError ? this.#error.reasons?.get(id) : undefined) ?? this.#error.message;
+    throw new NonRetryableError(`${this.#sink} refused the event: ${reason}`, { cause: this.#error });
   }
 }
 

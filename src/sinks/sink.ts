@@ -45,9 +45,15 @@ export interface Sink {
 export class SinkRejectedError extends SluiceError {
   readonly retryable = false;
   readonly eventIds: readonly string[] | undefined;
-  constructor(message: string, options?: { cause?: unknown; eventIds?: readonly string[] }) {
+  /**
+   * Why each refused event was refused, by event ID, when the sink knows (a row that does not fit
+   * its column): the dead letter of that event then says its own reason, not the batch's.
+   */
+  readonly reasons: ReadonlyMap<string, string> | undefined;
+  constructor(message: string, options?: { cause?: unknown; eventIds?: readonly string[]; reasons?: ReadonlyMap<string, string> }) {
     super('ERR_SINK_REJECTED', message, options);
     this.eventIds = options?.eventIds;
+    this.reasons = options?.reasons;
   }
 }
 

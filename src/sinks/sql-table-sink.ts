@@ -90,7 +90,7 @@ export class SqlTableSink implements Sink {
       const first = refused[0] as { message: string };
       throw new SinkRejectedError(
         `${this.name}: ${refused.length} of ${events.length} events refused (${first.message})${refused.length > 1 ? ' and others' : ''}`,
-        { eventIds: refused.map((r) => r.id) },
+        { eventIds: refused.map((r) => r.id), reasons: new Map(refused.map((r) => [r.id, r.message])) },
       );
     }
   }

@@ -77,6 +77,11 @@ test('sluice demo --exit --json: every group processes every event; malformed or
     const dead = (await client.xRange(`{${stream}}:dlq`, '-', '+')) ?? [];
     assert.equal(dead.length, 6);
     assert.ok(dead.every((entry) => entry?.message.$dlq_group === 'orders-db'), JSON.stringify(dead[0]));
+    // Each dead letter says why that order was refused, not why its batch was.
+    assert.ok(
+      dead.every((entry) => /^sqlite:orders refused the event: event \d+-\d+: column `amount` \(real, from `amount`\) cannot hold `n\/a`$/.test(entry?.message.$dlq_error ?? '')),
+      JSON.stringify(dead[0]),
+    );
   } finally {
     client.destroy();
   }
