@@ -73,7 +73,7 @@ export const producerRedisDownScenario: Scenario = {
       {
         name: 'sluice',
         role: 'subject',
-        method: '`stream.publish(order)` per event, not awaited; default publisher (maxBuffered 50,000, onFull block) and commandTimeout (10 s)',
+        method: '`stream.publish(order)` per event, not awaited; default publisher (maxBuffered 50,000, onFull block, maxWaiting 50,000) and commandTimeout (10 s)',
       },
       {
         name: 'sluice-reject',

@@ -2,6 +2,7 @@ import { BackpressureError, ClosedError, DurabilityError, InvalidOptionError, No
 import type { RedisConnection } from '../redis/connection.js';
 import { PipelineConnection, type ReplyHandler } from '../redis/pipeline-connection.js';
 import { isRetryable, redisErrorCode, toSluiceError } from '../redis/redis-errors.js';
+import { Fifo } from './fifo.js';
 import type { ProducerEmitter } from './producer-events.js';
 
 /** How a `Publisher` batches and bounds what it holds. */
@@ -13,13 +14,31 @@ export interface PublisherOptions {
   maxBatch?: number;
   /**
    * Most events held at once: waiting to be sent, or sent and awaiting Redis's reply (also
-   * through an outage). Bounds the producer's memory whatever Redis does.
+   * through an outage). Callers over it wait or are refused (`onFull`, `maxWaiting`).
    * @default 50000
    */
   maxBuffered?: number;
   /**
-   * When the buffer is full: `'block'` waits for room (within the publish timeout),
-   * `'reject'` throws `BackpressureError` at once.
+   * Most publishes that may wait for room in the full buffer with `onFull: 'block'`; a publish
+   * past them is refused at once with `BackpressureError` (its `retryAfterMs` says when a place
+   * is likely to free), as every publish over the buffer is with `onFull: 'reject'`. Each waiting
+   * publish fails with `TimeoutError` if it got no room within the publish timeout
+   * (`commandTimeout`), counted from the call.
+   *
+   * With `maxBuffered` it bounds what a producer holds, whatever the length of an outage and
+   * however fast the publishes come: at most `maxBuffered + maxWaiting` unsettled publishes.
+   * Callers that await their publish wait at most once each, so only that many of them at once
+   * meet it; it stops producers that publish without waiting from piling up callers while Redis
+   * is away. Ignored with `onFull: 'reject'`. `publishMany` keeps at most `maxBuffered` of its
+   * events unsettled, so one call does not fill the line by itself.
+   * @default maxBuffered
+   * @example
+   * connect({ publisher: { maxBuffered: 10_000, maxWaiting: 1_000 } }); // ≤ 11,000 publishes held
+   */
+  maxWaiting?: number;
+  /**
+   * When the buffer is full: `'block'` waits for room (within the publish timeout, at most
+   * `maxWaiting` callers), `'reject'` throws `BackpressureError` at once.
    * @default 'block'
    */
   onFull?: 'block' | 'reject';
@@ -56,10 +75,13 @@ interface Item {
   reloads: number;
   resolve: (id: string) => void;
   reject: (error: Error) => void;
-  /** Epoch ms after which the publish fails; set when the item is first flushed. */
+  /**
+   * Epoch ms after which the publish fails: the flush + the timeout, or for a caller that waited
+   * for room, its call + the timeout.
+   */
   deadline: number;
   settled: boolean;
-  /** The batch the item is in flight in; undefined while queued or waiting for a retry. */
+  /** The batch the item is in flight in; undefined while queued, waiting for room or for a retry. */
   batch: Batch | undefined;
 }
 
@@ -75,6 +97,9 @@ interface Batch {
 
 const DEFAULTS = { maxBatch: 1000, maxBuffered: 50_000, onFull: 'block' as const };
 
+/** `retryAfterMs` of a refusal while Redis answers: room comes back as its replies do. */
+const RETRY_AFTER_MS = 50;
+
 /**
  * Coalesces concurrent publishes into pipelined XADD batches (the guide's step 4, without the
  * caller writing a pipeline), with one deadline timer per batch rather than per event.
@@ -82,6 +107,12 @@ const DEFAULTS = { maxBatch: 1000, maxBuffered: 50_000, onFull: 'block' as const
  * Batches go over the publisher's own connection (`PipelineConnection`: one socket write per
  * batch, minimal reply parsing), opened on the first publish from the URL of `conn`; everything
  * else Sluice does stays on `conn` (node-redis). See BENCHMARKS.md for why.
+ *
+ * Bounds: at most `maxBuffered` events held (queued, in flight, or held for a retry) and, with
+ * `onFull: 'block'`, at most `maxWaiting` callers waiting for room; every publish settles by its
+ * deadline. While Redis is down, the work is O(1) per publish: callers wait in a FIFO and held
+ * events in a list in deadline order, each with one timer for its head (a waiting caller and a
+ * held event have the same timeout, so the oldest is always the next to expire).
  *
  * Order: one caller's events are written in the order of its calls. When some must be retried
  * (the connection dropped, Redis is LOADING), events published meanwhile wait behind them.
@@ -94,18 +125,29 @@ export class Publisher {
   readonly #timeoutMs: number;
   readonly #maxBatch: number;
   readonly #maxBuffered: number;
+  readonly #maxWaiting: number;
   readonly #onFull: 'block' | 'reject';
   readonly #events: ProducerEmitter | undefined;
   /** Published, not yet flushed. */
   #queue: Item[] = [];
-  /** Failed with a retryable error, or held behind such: sent again, first, once Redis is back. */
-  #retry: Item[] = [];
+  /**
+   * Failed with a retryable error, or held behind such: sent again, first, once Redis is back.
+   * In send order, which `#holdForRetry` keeps in deadline order too.
+   */
+  readonly #retry = new Fifo<Item>();
+  /** Fires at the deadline of the oldest held event. */
+  #retryTimer: NodeJS.Timeout | undefined;
+  /** The error that started the current wait for the connection (for the expired events' error). */
+  #retryCause: unknown;
   #buffered = 0;
   #flushScheduled = false;
   #retryWaiting = false;
   #retryAttempt = 0;
   #closed = false;
-  #spaceWaiters: Array<() => void> = [];
+  /** Callers waiting for room (`onFull: 'block'`), oldest first: also the order of their deadlines. */
+  readonly #waiting = new Fifo<Item>();
+  /** Fires at the deadline of the oldest waiting caller. */
+  #waitingTimer: NodeJS.Timeout | undefined;
   /** Scripts with a SCRIPT LOAD sent after NOSCRIPT and not answered yet. */
   readonly #loadingScripts = new Set<{ source: string }>();
   #idleWaiters: Array<() => void> = [];
@@ -122,6 +164,7 @@ export class Publisher {
     this.#events = events;
     this.#maxBatch = checked.maxBatch;
     this.#maxBuffered = checked.maxBuffered;
+    this.#maxWaiting = checked.maxWaiting;
     this.#onFull = checked.onFull;
   }
 
@@ -130,13 +173,23 @@ export class Publisher {
     return this.#buffered;
   }
 
+  /** Callers waiting for room in the full buffer (`onFull: 'block'`). */
+  get waiting(): number {
+    return this.#waiting.length;
+  }
+
+  /** Most events held at once (`publisher.maxBuffered`). */
+  get maxBuffered(): number {
+    return this.#maxBuffered;
+  }
+
   /**
    * Queues one XADD (fully built; or an EVALSHA whose reply starts with the ID) and resolves to the
    * ID Redis gave it.
    */
   send(args: readonly string[], trim?: BatchTrim, extras?: SendExtras): Promise<string> {
     if (this.#closed) return Promise.reject(new ClosedError('The publisher'));
-    if (this.#buffered >= this.#maxBuffered || this.#spaceWaiters.length > 0) return this.#sendWhenRoom(args, trim, extras);
+    if (this.#buffered >= this.#maxBuffered || this.#waiting.length > 0) return this.#sendWhenRoom(args, trim, extras);
     this.#buffered++;
     return this.#enqueue(args, trim, extras);
   }
@@ -147,64 +200,112 @@ export class Publisher {
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
-  /** Refuses new events, waits for the buffered ones, then closes the publisher's connection. */
+  /**
+   * Refuses new events and the callers still waiting for room (never sent: `ClosedError`), waits
+   * for the buffered ones, then closes the publisher's connection.
+   */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#stopWaitingTimer();
+    for (let waiter = this.#waiting.shift(); waiter !== undefined; waiter = this.#waiting.shift()) {
+      waiter.settled = true;
+      waiter.reject(new ClosedError('The publisher'));
+    }
     await this.drain();
     await this.#pipe.close();
   }
 
-  /** Takes a slot already counted in #buffered. `deadline` 0: the timeout starts at the flush. */
-  #enqueue(args: readonly string[], trim: BatchTrim | undefined, extras: SendExtras | undefined, deadline = 0): Promise<string> {
+  /** Takes a slot already counted in #buffered. Its timeout starts at the flush (one clock read per batch). */
+  #enqueue(args: readonly string[], trim: BatchTrim | undefined, extras: SendExtras | undefined): Promise<string> {
     return new Promise<string>((resolve, reject) => {
-      this.#queue.push({ args, trim, extras, id: undefined, reloads: 0, resolve, reject, deadline, settled: false, batch: undefined });
-      if (!this.#flushScheduled) {
-        this.#flushScheduled = true;
-        setImmediate(this.#flush);
-      }
+      this.#queue.push({ args, trim, extras, id: undefined, reloads: 0, resolve, reject, deadline: 0, settled: false, batch: undefined });
+      this.#scheduleFlush();
     });
   }
 
-  async #sendWhenRoom(args: readonly string[], trim: BatchTrim | undefined, extras: SendExtras | undefined): Promise<string> {
+  #scheduleFlush(): void {
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(this.#flush);
+    }
+  }
+
+  /** The buffer is full (or others wait for it): refuse, or wait for room in line. */
+  #sendWhenRoom(args: readonly string[], trim: BatchTrim | undefined, extras: SendExtras | undefined): Promise<string> {
     if (this.#onFull === 'reject') {
       this.#reportFull(args, 'reject', 0);
-      throw new BackpressureError(
-        50,
-        `The producer buffer is full (${this.#maxBuffered} events waiting for Redis): retry later, or raise publisher.maxBuffered`,
+      return Promise.reject(
+        new BackpressureError(
+          RETRY_AFTER_MS,
+          `The producer buffer is full (${this.#maxBuffered} events waiting for Redis): retry later, or raise publisher.maxBuffered`,
+        ),
       );
     }
-    // The publish timeout counts from the call: a caller handed a slot late (by a publish that
-    // failed at its own deadline) must not get a second full timeout on top of its wait.
-    const waitStarted = Date.now();
-    const deadline = waitStarted + this.#timeoutMs;
-    const waited = new Promise<void>((resolve, reject) => {
-      const waiter = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.#spaceWaiters.splice(this.#spaceWaiters.indexOf(waiter), 1);
-        reject(
-          new TimeoutError(
-            `The producer buffer stayed full (${this.#maxBuffered} events) for ${this.#timeoutMs} ms: Redis is down or slower than the producers`,
-          ),
-        );
-      }, this.#timeoutMs);
-      this.#spaceWaiters.push(waiter);
+    const now = Date.now();
+    if (this.#waiting.length >= this.#maxWaiting) {
+      this.#reportFull(args, 'reject', 0);
+      return Promise.reject(
+        new BackpressureError(
+          this.#retryAfter(now),
+          `The producer buffer is full (${this.#maxBuffered} events waiting for Redis) and ${this.#maxWaiting} publishes already wait for room: retry later, or raise publisher.maxWaiting`,
+        ),
+      );
+    }
+    return new Promise<string>((resolve, reject) => {
+      // The publish timeout counts from the call: a caller handed a slot late must not get a
+      // second full timeout on top of its wait. Calls come in order and share the timeout, so the
+      // line is in deadline order too: only its head can be due.
+      this.#waiting.push({ args, trim, extras, id: undefined, reloads: 0, resolve, reject, deadline: now + this.#timeoutMs, settled: false, batch: undefined });
+      if (this.#waitingTimer === undefined) this.#armWaitingTimer(now);
     });
-    try {
-      await waited;
-    } catch (error) {
-      this.#reportFull(args, 'reject', Date.now() - waitStarted);
-      throw error;
+  }
+
+  /**
+   * When a waiting place is likely to free. While events are held for a retry (Redis away),
+   * nothing frees one before the oldest held event or the oldest waiting caller reaches its
+   * deadline; otherwise places free as Redis answers.
+   */
+  #retryAfter(now: number): number {
+    const held = this.#retry.peek();
+    const waiter = this.#waiting.peek();
+    if (held === undefined || waiter === undefined) return RETRY_AFTER_MS;
+    return Math.max(RETRY_AFTER_MS, Math.min(held.deadline, waiter.deadline) - now);
+  }
+
+  #armWaitingTimer(now: number): void {
+    const head = this.#waiting.peek();
+    if (head !== undefined) this.#waitingTimer = setTimeout(this.#expireWaiting, Math.max(0, head.deadline - now));
+  }
+
+  #stopWaitingTimer(): void {
+    if (this.#waitingTimer === undefined) return;
+    clearTimeout(this.#waitingTimer);
+    this.#waitingTimer = undefined;
+  }
+
+  readonly #expireWaiting = (): void => {
+    this.#waitingTimer = undefined;
+    const now = Date.now();
+    this.#dropExpiredWaiters(now);
+    this.#armWaitingTimer(now);
+  };
+
+  /** Fails the callers at the head of the line whose deadline passed: they got no room in time. */
+  #dropExpiredWaiters(now: number): void {
+    const waiting = this.#waiting;
+    // One error for the callers failing together, as the events of a lost connection share one:
+    // building an Error (its stack) costs microseconds, and a wave can be tens of thousands.
+    let error: TimeoutError | undefined;
+    for (let head = waiting.peek(); head !== undefined && head.deadline <= now; head = waiting.peek()) {
+      waiting.shift();
+      head.settled = true;
+      this.#reportFull(head.args, 'reject', now - (head.deadline - this.#timeoutMs));
+      head.reject(
+        (error ??= new TimeoutError(
+          `The producer buffer stayed full (${this.#maxBuffered} events) for ${this.#timeoutMs} ms: Redis is down or slower than the producers`,
+        )),
+      );
     }
-    this.#reportFull(args, 'wait', Date.now() - waitStarted);
-    // The waker handed this caller its slot (#buffered already counts it).
-    if (this.#closed) {
-      this.#release();
-      throw new ClosedError('The publisher');
-    }
-    return this.#enqueue(args, trim, extras, deadline);
   }
 
   #reportFull(args: readonly string[], action: 'wait' | 'reject', waitMs: number): void {
@@ -222,7 +323,7 @@ export class Publisher {
     if (this.#retryWaiting || !this.#pipe.isReady) {
       // Behind the events being retried (order), or not connected yet (the first publish):
       // these wait for the connection with the retries.
-      for (const item of queue) this.#retry.push(item);
+      for (const item of queue) this.#holdForRetry(item);
       this.#waitAndRetry(undefined);
       return;
     }
@@ -348,7 +449,7 @@ export class Publisher {
       }
       // Through the retry list, in the order the replies come (the batch's): putting each item
       // back at the queue's front reversed the batch. Publishes made meanwhile wait behind them.
-      this.#retry.push(item);
+      this.#holdForRetry(item);
       this.#waitAndRetry(error);
       return;
     }
@@ -356,40 +457,106 @@ export class Publisher {
       // Leaves this batch without settling: the retry sends it in a new one.
       item.batch = undefined;
       this.#batchItemDone(batch);
-      this.#retry.push(item);
+      this.#holdForRetry(item);
       this.#waitAndRetry(error);
       return;
     }
     this.#settle(item, batch, undefined, toSluiceError(error, 'XADD'));
   }
 
+  /**
+   * Appends an event to the retry list, keeping the list in deadline order so that expiring it
+   * only ever looks at its head. Deadlines follow send order except by a little: a publish's
+   * timeout starts at its flush but a waiting caller's at its call, and a batch retried on
+   * LOADING can come back behind a later one. The later deadlines ahead of this one are lowered
+   * to it (rarely more than a tick's worth of events): they may fail that much sooner, and no
+   * event fails after its deadline.
+   */
+  #holdForRetry(item: Item): void {
+    const retry = this.#retry;
+    let index = retry.length - 1;
+    for (let before = retry.at(index); before !== undefined && before.deadline > item.deadline; before = retry.at(--index)) {
+      before.deadline = item.deadline;
+    }
+    retry.push(item);
+    // The head's deadline was lowered: its timer is due sooner.
+    if (index < 0 && this.#retryTimer !== undefined) {
+      this.#stopRetryTimer();
+      this.#armRetryTimer();
+    }
+  }
+
+  /**
+   * Waits for the connection, then sends the held events first. Two parts, so that neither costs
+   * more than O(1) per event however long Redis is away: one timer for the oldest held event's
+   * deadline fails the expired head of the list (`#expireRetries`), and one wait for the
+   * connection runs with its backoff until the newest deadline held (restarting it at each
+   * expiry made a connection attempt per expired event).
+   */
   #waitAndRetry(cause: unknown): void {
+    this.#armRetryTimer();
     if (this.#retryWaiting) return;
     this.#retryWaiting = true;
-    let earliest = Infinity;
-    for (const item of this.#retry) if (item.deadline < earliest) earliest = item.deadline;
-    this.#pipe.waitReady(earliest, cause, this.#retryAttempt++).then(
+    this.#retryCause = cause;
+    const horizon = (this.#retry.peekLast() as Item).deadline;
+    this.#pipe.waitReady(horizon, cause, this.#retryAttempt++).then(
       () => {
         this.#retryWaiting = false;
-        const retry = this.#retry;
-        this.#retry = [];
+        this.#stopRetryTimer();
         // Retried events go first, in their original order.
-        this.#queue = retry.concat(this.#queue);
+        const retry = this.#retry.drain();
+        for (const item of this.#queue) retry.push(item);
+        this.#queue = retry;
         this.#flush();
       },
       (error: unknown) => {
         this.#retryWaiting = false;
-        const now = Date.now();
-        const keep: Item[] = [];
-        const closed = error instanceof ClosedError;
-        for (const item of this.#retry) {
-          if (closed || item.deadline <= now) this.#settle(item, undefined, undefined, toSluiceError(error, 'XADD'));
-          else keep.push(item);
-        }
-        this.#retry = keep;
-        if (keep.length > 0) this.#waitAndRetry(cause);
+        this.#failExpiredRetries(error, error instanceof ClosedError);
+        if (this.#retry.length > 0) this.#waitAndRetry(cause);
+        else this.#stopRetryTimer();
       },
     );
+  }
+
+  #armRetryTimer(): void {
+    if (this.#retryTimer !== undefined) return;
+    const head = this.#retry.peek();
+    if (head !== undefined) this.#retryTimer = setTimeout(this.#expireRetries, Math.max(0, head.deadline - Date.now()));
+  }
+
+  #stopRetryTimer(): void {
+    if (this.#retryTimer === undefined) return;
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+  }
+
+  /** The oldest held event's deadline came: fail the held events now due. */
+  readonly #expireRetries = (): void => {
+    this.#retryTimer = undefined;
+    const head = this.#retry.peek();
+    if (head === undefined) return;
+    if (head.deadline > Date.now()) return this.#armRetryTimer();
+    // A wait whose deadline has passed rejects at once with the error the connection gives it
+    // (`Cannot reach Redis at … (why)`, or the LOADING that sent the events back), without a
+    // connection attempt. Resolving means the connection is back: the running wait sends them.
+    this.#pipe.waitReady(0, this.#retryCause).then(
+      () => this.#armRetryTimer(),
+      (error: unknown) => {
+        this.#failExpiredRetries(error, error instanceof ClosedError);
+        this.#armRetryTimer();
+      },
+    );
+  };
+
+  /** Fails the held events whose deadline passed (all of them when `all`): the list's head. */
+  #failExpiredRetries(error: unknown, all: boolean): void {
+    const retry = this.#retry;
+    const now = Date.now();
+    let failure: Error | undefined;
+    for (let head = retry.peek(); head !== undefined && (all || head.deadline <= now); head = retry.peek()) {
+      retry.shift();
+      this.#settle(head, undefined, undefined, (failure ??= toSluiceError(error, 'XADD')));
+    }
   }
 
   #settle(item: Item, batch: Batch | undefined, id: string | undefined, error: Error | undefined): void {
@@ -409,11 +576,22 @@ export class Publisher {
     this.#release();
   }
 
-  /** Frees one slot: handed straight to the longest waiting caller, if any. */
+  /** Frees one slot: handed straight to the longest waiting caller still within its deadline, if any. */
   #release(): void {
-    if (this.#spaceWaiters.length > 0) {
-      (this.#spaceWaiters.shift() as () => void)();
-      return;
+    const waiting = this.#waiting;
+    if (waiting.length > 0) {
+      const now = Date.now();
+      // Those past their deadline (a timer late behind a busy loop) fail rather than get sent.
+      this.#dropExpiredWaiters(now);
+      const next = waiting.shift();
+      if (waiting.length === 0) this.#stopWaitingTimer();
+      if (next !== undefined) {
+        this.#reportFull(next.args, 'wait', now - (next.deadline - this.#timeoutMs));
+        // Its deadline is set (its call + the timeout) and it keeps the slot just freed.
+        this.#queue.push(next);
+        this.#scheduleFlush();
+        return;
+      }
     }
     this.#buffered--;
     if (this.#buffered === 0 && this.#idleWaiters.length > 0) {
@@ -460,14 +638,18 @@ function isNoScript(error: unknown): boolean {
 export function checkPublisherOptions(options: PublisherOptions = {}): Required<PublisherOptions> {
   const onFull = options.onFull ?? DEFAULTS.onFull;
   if (onFull !== 'block' && onFull !== 'reject') throw new InvalidOptionError('publisher.onFull', onFull, '`block` or `reject`');
+  const maxBatch = wholeNumber('publisher.maxBatch', options.maxBatch ?? DEFAULTS.maxBatch, 1);
+  const maxBuffered = wholeNumber('publisher.maxBuffered', options.maxBuffered ?? DEFAULTS.maxBuffered, 1);
   return {
-    maxBatch: positiveInt('publisher.maxBatch', options.maxBatch ?? DEFAULTS.maxBatch),
-    maxBuffered: positiveInt('publisher.maxBuffered', options.maxBuffered ?? DEFAULTS.maxBuffered),
+    maxBatch,
+    maxBuffered,
+    // 0 is allowed: `block` then refuses at once when the buffer is full, as `reject` does.
+    maxWaiting: wholeNumber('publisher.maxWaiting', options.maxWaiting ?? maxBuffered, 0),
     onFull,
   };
 }
 
-function positiveInt(option: string, value: unknown): number {
-  if (!Number.isSafeInteger(value) || (value as number) < 1) throw new InvalidOptionError(option, value, 'a whole number ≥ 1');
+function wholeNumber(option: string, value: unknown, min: number): number {
+  if (!Number.isSafeInteger(value) || (value as number) < min) throw new InvalidOptionError(option, value, `a whole number ≥ ${min}`);
   return value as number;
 }

@@ -22,6 +22,7 @@ import { readStreamInfo, type StreamInfo } from './stream-info.js';
 import { rangeBound } from './stream-id.js';
 import { assertStreamName, helperKey } from './stream-name.js';
 import { parseRetention, trimAfterBatchArgs, trimCommands, xaddHead, type Retention, type RetentionPolicy } from './xadd-args.js';
+import { windowedAll } from './windowed-all.js';
 
 export interface StreamOptions {
   /**
@@ -153,17 +154,21 @@ export class Stream<I = FieldsInput, E = FieldsEvent> {
 
   /**
    * Appends many events, in order, and resolves to their IDs. Every event is checked before any
-   * is sent, so a bad one rejects the call without writing the others.
+   * is sent, so a bad one rejects the call without writing the others. At most the producer
+   * buffer's worth (`publisher.maxBuffered`) is unsettled at a time, the next ones sent as those
+   * settle, so a large call never takes the places of callers waiting for room; after a failure
+   * the call rejects with it, and sends nothing more.
    */
   async publishMany(events: readonly I[], options?: PublishOptions): Promise<string[]> {
     if (!Array.isArray(events)) throw new InvalidOptionError('events', events, 'an array of events');
     const payloads = this.#schema ? await Promise.all(events.map((e) => validate(this.#schema as StandardSchemaV1, e))) : events;
+    const publisher = this.#ctx.publisher;
     if (this.#isPlain(options)) {
       const commands = payloads.map((payload) => this.#encode(payload, options));
-      return Promise.all(commands.map((args) => this.#ctx.publisher.send(args, this.#batchTrim)));
+      return windowedAll(commands.length, publisher.maxBuffered, (i) => publisher.send(commands[i] as string[], this.#batchTrim));
     }
     payloads.forEach((payload) => this.#encode(payload, options)); // every event checked first
-    return Promise.all(payloads.map((payload) => this.#sendGuarded(payload, options as PublishOptions)));
+    return windowedAll(payloads.length, publisher.maxBuffered, (i) => this.#sendGuarded(payloads[i], options as PublishOptions));
   }
 
   /**

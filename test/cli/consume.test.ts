@@ -1,25 +1,15 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
+import { uniquePrefix } from '../helpers/redis-server.js';
+import { useRedis, useTempDir } from '../helpers/fixtures.js';
 import { cliRange } from '../helpers/streams.js';
 import { waitFor } from '../helpers/wait.js';
 import { explain, lines, repoRoot, runCli, spawnCli } from './cli.js';
 
-let redis: RedisServer;
-let dir: string;
-
-before(async () => {
-  redis = await startRedisServer();
-  dir = await mkdtemp(join(tmpdir(), 'sluice-test-consume-'));
-});
-
-after(async () => {
-  await redis?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+const redis = useRedis();
+const dir = useTempDir('sluice-test-consume-');
 
 /** The `--json` summary of `sluice consume`. */
 interface Summary {
@@ -49,8 +39,8 @@ let modules = 0;
  */
 async function handlerModule(body: string): Promise<{ path: string; calls: () => Promise<Call[]> }> {
   const n = ++modules;
-  const path = join(dir, `handler-${n}.mjs`);
-  const recordFile = join(dir, `calls-${n}.jsonl`);
+  const path = join(dir.path, `handler-${n}.mjs`);
+  const recordFile = join(dir.path, `calls-${n}.jsonl`);
   await writeFile(recordFile, '');
   await writeFile(
     path,
@@ -68,14 +58,14 @@ ${body}
 async function addOrders(stream: string, statuses: readonly string[]): Promise<string[]> {
   const ids: string[] = [];
   for (const [i, status] of statuses.entries()) {
-    ids.push(await redis.cli('XADD', stream, '*', 'order_id', String(12345 + i), 'customer_id', '67890', 'amount', '99.99', 'status', status));
+    ids.push(await redis.server.cli('XADD', stream, '*', 'order_id', String(12345 + i), 'customer_id', '67890', 'amount', '99.99', 'status', status));
   }
   return ids;
 }
 
 /** Pending count and lag of a group, from XINFO GROUPS. */
 async function groupState(stream: string, group: string): Promise<{ pending: number; lag: number }> {
-  const groups = JSON.parse(await redis.cli('--json', 'XINFO', 'GROUPS', stream)) as Array<Record<string, unknown>>;
+  const groups = JSON.parse(await redis.server.cli('--json', 'XINFO', 'GROUPS', stream)) as Array<Record<string, unknown>>;
   const found = groups.find((g) => g.name === group);
   assert.ok(found, `group ${group} exists`);
   return { pending: Number(found.pending), lag: Number(found.lag) };
@@ -83,7 +73,7 @@ async function groupState(stream: string, group: string): Promise<{ pending: num
 
 /** The `[id, consumer, idle, deliveries]` rows of XPENDING. */
 async function pending(stream: string, group: string): Promise<Array<[string, string, number, number]>> {
-  return JSON.parse(await redis.cli('--json', 'XPENDING', stream, group, '-', '+', '100')) as Array<[string, string, number, number]>;
+  return JSON.parse(await redis.server.cli('--json', 'XPENDING', stream, group, '-', '+', '100')) as Array<[string, string, number, number]>;
 }
 
 test('consume --until-idle runs the handler once per event, as `tail` prints it, then exits 0 with a summary', async () => {
@@ -92,7 +82,7 @@ test('consume --until-idle runs the handler once per event, as `tail` prints it,
   const handler = await handlerModule('record(event, ctx);');
   // A path relative to the current folder, as a user types it.
   const path = relative(repoRoot, handler.path);
-  const result = await runCli(['--redis', redis.url, 'consume', stream, '--group', 'billing', '--consumer', 'worker-1', '--from', '0', '--handler', path, '--until-idle', '--json']);
+  const result = await runCli(['--redis', redis.server.url, 'consume', stream, '--group', 'billing', '--consumer', 'worker-1', '--from', '0', '--handler', path, '--until-idle', '--json']);
   assert.equal(result.code, 0, explain(result));
   assert.equal(result.stderr, '');
 
@@ -122,7 +112,7 @@ test('consume --until-idle runs the handler once per event, as `tail` prints it,
 
   // The group goes on from where it is: a second run handles only what was added since.
   const [added] = await addOrders(stream, ['new']);
-  const again = await runCli(['--redis', redis.url, 'consume', stream, '--group', 'billing', '--handler', path, '--until-idle']);
+  const again = await runCli(['--redis', redis.server.url, 'consume', stream, '--group', 'billing', '--handler', path, '--until-idle']);
   assert.equal(again.code, 0, explain(again));
   assert.match(
     again.stdout,
@@ -133,15 +123,15 @@ test('consume --until-idle runs the handler once per event, as `tail` prints it,
 
 test('consume --codec json gives the handler `data`; --from $ on a new group skips what is there', async () => {
   const stream = `${uniquePrefix('consume')}events:orders`;
-  const id = await redis.cli('XADD', stream, '*', 'data', JSON.stringify({ order_id: '1', items: [{ sku: 'A1', qty: 2 }] }));
+  const id = await redis.server.cli('XADD', stream, '*', 'data', JSON.stringify({ order_id: '1', items: [{ sku: 'A1', qty: 2 }] }));
   const handler = await handlerModule('record(event, ctx);');
-  const result = await runCli(['--redis', redis.url, 'consume', stream, '--group', 'rollup', '--from', '0', '--codec', 'json', '--handler', handler.path, '--until-idle']);
+  const result = await runCli(['--redis', redis.server.url, 'consume', stream, '--group', 'rollup', '--from', '0', '--codec', 'json', '--handler', handler.path, '--until-idle']);
   assert.equal(result.code, 0, explain(result));
   const [call] = await handler.calls();
   assert.deepEqual(call?.event, { stream, id, time: Number(id.split('-')[0]), data: { order_id: '1', items: [{ sku: 'A1', qty: 2 }] } });
 
   const skipping = await handlerModule('record(event, ctx);');
-  const fromNow = await runCli(['--redis', redis.url, 'consume', stream, '--group', 'from-now', '--handler', skipping.path, '--until-idle', '--json']);
+  const fromNow = await runCli(['--redis', redis.server.url, 'consume', stream, '--group', 'from-now', '--handler', skipping.path, '--until-idle', '--json']);
   assert.equal(fromNow.code, 0, explain(fromNow));
   assert.equal((JSON.parse(fromNow.stdout) as Summary).processed, 0);
   assert.deepEqual(await skipping.calls(), []);
@@ -153,7 +143,7 @@ test('a failing handler: retried, then dead-lettered after --max-deliveries; the
   const handler = await handlerModule(`  record(event, ctx);
   if (event.fields.status === 'broken') throw new Error('order ' + event.fields.order_id + ' is broken');`);
   const result = await runCli([
-    '--redis', redis.url, 'consume', stream, '--group', 'billing', '--from', '0', '--handler', handler.path,
+    '--redis', redis.server.url, 'consume', stream, '--group', 'billing', '--from', '0', '--handler', handler.path,
     '--max-deliveries', '3', '--backoff', '10ms', '--until-idle', '--json',
   ]);
   assert.equal(result.code, 0, explain(result));
@@ -170,7 +160,7 @@ test('a failing handler: retried, then dead-lettered after --max-deliveries; the
   for (const id of broken) assert.deepEqual(calls.filter((c) => c.event.id === id).map((c) => c.ctx.deliveryCount), [1, 2, 3]);
   assert.deepEqual(await groupState(stream, 'billing'), { pending: 0, lag: 0 });
 
-  const list = await runCli(['--redis', redis.url, 'dlq', 'list', stream, '--json']);
+  const list = await runCli(['--redis', redis.server.url, 'dlq', 'list', stream, '--json']);
   assert.equal(list.code, 0, explain(list));
   const letters = JSON.parse(list.stdout) as Array<{ originalId: string; group: string; reason: string; error: string; deliveryCount: number; fields: Record<string, string> }>;
   assert.deepEqual(
@@ -186,23 +176,23 @@ test('ctx.deadLetter(reason) dead-letters at once, without retries', async () =>
   const stream = `${uniquePrefix('consume')}events:orders`;
   const [, bad] = await addOrders(stream, ['pending', 'malformed']);
   const handler = await handlerModule(`  if (event.fields.status === 'malformed') await ctx.deadLetter('malformed');`);
-  const result = await runCli(['--redis', redis.url, 'consume', stream, '--group', 'billing', '--from', '0', '--handler', handler.path, '--until-idle', '--json']);
+  const result = await runCli(['--redis', redis.server.url, 'consume', stream, '--group', 'billing', '--from', '0', '--handler', handler.path, '--until-idle', '--json']);
   assert.equal(result.code, 0, explain(result));
   const summary = JSON.parse(result.stdout) as Summary;
   assert.deepEqual([summary.processed, summary.failedAttempts, summary.deadLettered], [1, 0, 1]);
-  const [letter] = JSON.parse((await runCli(['--redis', redis.url, 'dlq', 'list', stream, '--json'])).stdout) as Array<{ originalId: string; reason: string }>;
+  const [letter] = JSON.parse((await runCli(['--redis', redis.server.url, 'dlq', 'list', stream, '--json'])).stdout) as Array<{ originalId: string; reason: string }>;
   assert.deepEqual([letter?.originalId, letter?.reason], [bad, 'malformed']);
 });
 
 test('--until-idle also waits for entries pending on another consumer: reclaimed after --claim-idle, then handled', async () => {
   const stream = `${uniquePrefix('consume')}events:orders`;
-  await redis.cli('XGROUP', 'CREATE', stream, 'billing', '$', 'MKSTREAM');
+  await redis.server.cli('XGROUP', 'CREATE', stream, 'billing', '$', 'MKSTREAM');
   const held = await addOrders(stream, ['pending', 'pending']);
   // A consumer that read them and died.
-  await redis.cli('XREADGROUP', 'GROUP', 'billing', 'dead-pod', 'COUNT', '2', 'STREAMS', stream, '>');
+  await redis.server.cli('XREADGROUP', 'GROUP', 'billing', 'dead-pod', 'COUNT', '2', 'STREAMS', stream, '>');
   const [fresh] = await addOrders(stream, ['paid']);
   const handler = await handlerModule('record(event, ctx);');
-  const result = await runCli(['--redis', redis.url, 'consume', stream, '--group', 'billing', '--handler', handler.path, '--claim-idle', '200ms', '--until-idle', '--json']);
+  const result = await runCli(['--redis', redis.server.url, 'consume', stream, '--group', 'billing', '--handler', handler.path, '--claim-idle', '200ms', '--until-idle', '--json']);
   assert.equal(result.code, 0, explain(result));
   const summary = JSON.parse(result.stdout) as Summary;
   assert.deepEqual([summary.processed, summary.reclaimed], [3, 2]);
@@ -216,29 +206,29 @@ test('--until-idle also waits for entries pending on another consumer: reclaimed
 test('a missing handler file, or a module without a default function, is a usage error (exit 2) before connecting', async () => {
   const stream = `${uniquePrefix('consume')}events:orders`;
   await addOrders(stream, ['pending']);
-  const missing = await runCli(['--redis', redis.url, 'consume', stream, '--group', 'billing', '--handler', './no/such/handler.mjs']);
+  const missing = await runCli(['--redis', redis.server.url, 'consume', stream, '--group', 'billing', '--handler', './no/such/handler.mjs']);
   assert.equal(missing.code, 2, explain(missing));
   assert.equal(missing.stdout, '');
   assert.match(missing.stderr, /^sluice: Cannot load `--handler` `\.\/no\/such\/handler\.mjs`: no such file \(expected a JavaScript module with a default-exported function like `export default async \(event, ctx\) => \{ … \}`\)\n$/);
 
-  const noDefault = join(dir, 'no-default.mjs');
+  const noDefault = join(dir.path, 'no-default.mjs');
   await writeFile(noDefault, 'export function handle() {}\n');
-  const result = await runCli(['--redis', redis.url, 'consume', stream, '--group', 'billing', '--handler', noDefault]);
+  const result = await runCli(['--redis', redis.server.url, 'consume', stream, '--group', 'billing', '--handler', noDefault]);
   assert.equal(result.code, 2, explain(result));
   assert.equal(result.stderr, `sluice: Expected \`--handler\` \`${noDefault}\` to have a default-exported function like \`export default async (event, ctx) => { … }\`, got no default export\n`);
 
-  const broken = join(dir, 'broken.mjs');
+  const broken = join(dir.path, 'broken.mjs');
   await writeFile(broken, 'export default async (event => {\n');
-  const syntax = await runCli(['--redis', redis.url, 'consume', stream, '--group', 'billing', '--handler', broken]);
+  const syntax = await runCli(['--redis', redis.server.url, 'consume', stream, '--group', 'billing', '--handler', broken]);
   assert.equal(syntax.code, 2, explain(syntax));
   assert.match(syntax.stderr, /^sluice: Cannot load `--handler` `.*broken\.mjs`: SyntaxError: /);
   assert.equal(lines(syntax.stderr).length, 1);
 
-  const noGroup = await runCli(['--redis', redis.url, 'consume', stream, '--handler', noDefault]);
+  const noGroup = await runCli(['--redis', redis.server.url, 'consume', stream, '--handler', noDefault]);
   assert.equal(noGroup.code, 2, explain(noGroup));
   assert.equal(noGroup.stderr, "sluice: required option '--group <name>' not specified\n");
   // Nothing was done on the server: the group was never created.
-  assert.equal(await redis.cli('XINFO', 'GROUPS', stream), '');
+  assert.equal(await redis.server.cli('XINFO', 'GROUPS', stream), '');
 });
 
 test('SIGTERM during a long consume closes gracefully: exit 0, the unfinished entries stay pending (not acked)', async () => {
@@ -248,7 +238,7 @@ test('SIGTERM during a long consume closes gracefully: exit 0, the unfinished en
   const handler = await handlerModule(`  record(event, ctx);
   await new Promise((resolve, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)));`);
   const consume = spawnCli([
-    '--redis', redis.url, 'consume', stream, '--group', 'billing', '--consumer', 'worker-1', '--from', '0', '--handler', handler.path,
+    '--redis', redis.server.url, 'consume', stream, '--group', 'billing', '--consumer', 'worker-1', '--from', '0', '--handler', handler.path,
     '--concurrency', '2', '--shutdown-timeout', '200ms', '--json',
   ]);
   try {
@@ -275,12 +265,12 @@ test('SIGTERM during a long consume closes gracefully: exit 0, the unfinished en
 test('SIGINT lets a running handler finish within --shutdown-timeout, and its entry is acknowledged', async () => {
   const stream = `${uniquePrefix('consume')}events:orders`;
   const [id] = await addOrders(stream, ['pending']);
-  const release = join(dir, `release-${process.pid}-${Date.now()}`);
+  const release = join(dir.path, `release-${process.pid}-${Date.now()}`);
   // Finishes once the test creates the `release` file, after the signal was sent.
   const handler = await handlerModule(`  record(event, ctx);
   const { existsSync } = await import('node:fs');
   while (!existsSync(${JSON.stringify(release)})) await new Promise((resolve) => setTimeout(resolve, 10));`);
-  const consume = spawnCli(['--redis', redis.url, 'consume', stream, '--group', 'billing', '--from', '0', '--handler', handler.path, '--shutdown-timeout', '10s']);
+  const consume = spawnCli(['--redis', redis.server.url, 'consume', stream, '--group', 'billing', '--from', '0', '--handler', handler.path, '--shutdown-timeout', '10s']);
   try {
     await waitFor(async () => (await handler.calls()).length === 1, { message: () => `the handler never started; stderr: ${consume.stderr()}` });
     consume.child.kill('SIGINT');
@@ -301,13 +291,13 @@ test('SIGINT lets a running handler finish within --shutdown-timeout, and its en
 test("the worker's errors go to stderr as one line each, and consuming goes on", async () => {
   const stream = `${uniquePrefix('consume')}events:orders`;
   const handler = await handlerModule('record(event, ctx);');
-  const consume = spawnCli(['--redis', redis.url, 'consume', stream, '--group', 'billing', '--handler', handler.path]);
+  const consume = spawnCli(['--redis', redis.server.url, 'consume', stream, '--group', 'billing', '--handler', handler.path]);
   try {
-    await waitFor(async () => (await redis.cli('EXISTS', stream)) === '1', { message: () => `the group was never created; stderr: ${consume.stderr()}` });
+    await waitFor(async () => (await redis.server.cli('EXISTS', stream)) === '1', { message: () => `the group was never created; stderr: ${consume.stderr()}` });
     // Deleting the stream loses the group: the worker reports it, re-creates it, and carries on.
-    await redis.cli('DEL', stream);
+    await redis.server.cli('DEL', stream);
     await waitFor(() => /group billing was lost/.test(consume.stderr()), { message: () => `no error line; stderr: ${consume.stderr()}` });
-    await waitFor(async () => (await redis.cli('EXISTS', stream)) === '1', { message: 'the group is re-created' });
+    await waitFor(async () => (await redis.server.cli('EXISTS', stream)) === '1', { message: 'the group is re-created' });
     const [id] = await addOrders(stream, ['pending']);
     await waitFor(async () => (await handler.calls()).some((c) => c.event.id === id), { message: () => `the event was not handled; stderr: ${consume.stderr()}` });
     consume.child.kill('SIGTERM');
@@ -315,7 +305,7 @@ test("the worker's errors go to stderr as one line each, and consuming goes on",
     assert.equal(result.code, 0, explain(result));
     for (const line of lines(result.stderr)) assert.match(line, /^sluice: billing\/\S+: /);
     assert.match(result.stderr, /^sluice: billing\/\S+: group billing was lost; re-creating it: .+$/m);
-    assert.equal((await cliRange(redis, stream)).length, 1);
+    assert.equal((await cliRange(redis.server, stream)).length, 1);
   } finally {
     consume.child.kill('SIGKILL');
   }

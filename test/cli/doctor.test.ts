@@ -1,27 +1,19 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CAPABILITY_LABELS } from '../../src/redis/capabilities.js';
-import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+import { useRedis } from '../helpers/fixtures.js';
 import { explain, runCli } from './cli.js';
 
-let redis: RedisServer;
-
-before(async () => {
-  // appendonly no (the helper's default): a server that loses events on restart.
-  redis = await startRedisServer();
-});
-
-after(async () => {
-  await redis?.close();
-});
+// appendonly no (the helper's default): a server that loses events on restart.
+const redis = useRedis();
 
 test('doctor reports the version, the capabilities, and a failing appendonly with its fix (exit 0)', async () => {
-  const version = /redis_version:(\S+)/.exec(await redis.cli('INFO', 'server'))?.[1];
-  const result = await runCli(['--redis', redis.url, 'doctor']);
+  const version = /redis_version:(\S+)/.exec(await redis.server.cli('INFO', 'server'))?.[1];
+  const result = await runCli(['--redis', redis.server.url, 'doctor']);
   assert.equal(result.code, 0, explain(result));
   assert.equal(result.stderr, '');
   const out = result.stdout;
-  assert.match(out, new RegExp(`^redis\\s+${redis.url}$`, 'm'));
+  assert.match(out, new RegExp(`^redis\\s+${redis.server.url}$`, 'm'));
   assert.match(out, new RegExp(`^version\\s+${version?.replace(/\./g, '\\.')}$`, 'm'));
   for (const label of Object.values(CAPABILITY_LABELS)) {
     assert.match(out, new RegExp(`^  ${label.replace(/[()+/.]/g, '\\$&')}\\s+(native|client-side fallback)$`, 'm'));
@@ -33,7 +25,7 @@ test('doctor reports the version, the capabilities, and a failing appendonly wit
 });
 
 test('doctor --json prints the findings with status and fix', async () => {
-  const result = await runCli(['--redis', redis.url, 'doctor', '--json']);
+  const result = await runCli(['--redis', redis.server.url, 'doctor', '--json']);
   assert.equal(result.code, 0, explain(result));
   const report = JSON.parse(result.stdout) as {
     url: string;
@@ -42,7 +34,7 @@ test('doctor --json prints the findings with status and fix', async () => {
     settings: Record<string, string>;
     findings: Array<{ check: string; status: string; detail: string; fix: string }>;
   };
-  assert.equal(report.url, redis.url);
+  assert.equal(report.url, redis.server.url);
   assert.deepEqual(Object.keys(report.capabilities).sort(), Object.keys(CAPABILITY_LABELS).sort());
   assert.equal(report.settings.appendonly, 'no');
   const aof = report.findings.find((f) => f.check === 'appendonly');

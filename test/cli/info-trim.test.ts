@@ -1,21 +1,14 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
+import { uniquePrefix } from '../helpers/redis-server.js';
+import { useRedis } from '../helpers/fixtures.js';
 import { explain, lines, runCli } from './cli.js';
 
-let redis: RedisServer;
-
-before(async () => {
-  redis = await startRedisServer();
-});
-
-after(async () => {
-  await redis?.close();
-});
+const redis = useRedis();
 
 async function addEntries(stream: string, count: number): Promise<string[]> {
   const ids: string[] = [];
-  for (let i = 0; i < count; i++) ids.push(await redis.cli('XADD', stream, '*', 'order_id', String(i), 'status', 'pending'));
+  for (let i = 0; i < count; i++) ids.push(await redis.server.cli('XADD', stream, '*', 'order_id', String(i), 'status', 'pending'));
   return ids;
 }
 
@@ -23,10 +16,10 @@ test('info without a stream lists every stream: a table, or JSON with --json', a
   const prefix = uniquePrefix('info');
   await addEntries(`${prefix}events:orders`, 3);
   await addEntries(`${prefix}events:payments`, 1);
-  await redis.cli('XGROUP', 'CREATE', `${prefix}events:orders`, 'billing', '0');
-  await redis.cli('SET', `${prefix}not-a-stream`, 'x');
+  await redis.server.cli('XGROUP', 'CREATE', `${prefix}events:orders`, 'billing', '0');
+  await redis.server.cli('SET', `${prefix}not-a-stream`, 'x');
 
-  const result = await runCli(['--redis', redis.url, 'info']);
+  const result = await runCli(['--redis', redis.server.url, 'info']);
   assert.equal(result.code, 0, explain(result));
   const rows = lines(result.stdout);
   assert.match(rows[0] as string, /^STREAM\s+LENGTH\s+FIRST\s+LAST\s+MEMORY\s+GROUPS$/);
@@ -36,7 +29,7 @@ test('info without a stream lists every stream: a table, or JSON with --json', a
   assert.ok(rows.some((row) => row.startsWith(`${prefix}events:payments `)));
   assert.ok(!result.stdout.includes('not-a-stream'));
 
-  const asJson = await runCli(['--redis', redis.url, 'info', '--json']);
+  const asJson = await runCli(['--redis', redis.server.url, 'info', '--json']);
   assert.equal(asJson.code, 0, explain(asJson));
   const infos = JSON.parse(asJson.stdout) as Array<{ stream: string; length: number; groups: unknown[] }>;
   const ordersInfo = infos.find((i) => i.stream === `${prefix}events:orders`);
@@ -47,13 +40,13 @@ test('info without a stream lists every stream: a table, or JSON with --json', a
 test('info <stream> shows groups with consumers, pending and lag (`?` when Redis cannot tell)', async () => {
   const stream = `${uniquePrefix('info')}events:orders`;
   const ids = await addEntries(stream, 3);
-  await redis.cli('XGROUP', 'CREATE', stream, 'billing', '0');
-  await redis.cli('XREADGROUP', 'GROUP', 'billing', 'worker-1', 'COUNT', '1', 'STREAMS', stream, '>');
+  await redis.server.cli('XGROUP', 'CREATE', stream, 'billing', '0');
+  await redis.server.cli('XREADGROUP', 'GROUP', 'billing', 'worker-1', 'COUNT', '1', 'STREAMS', stream, '>');
   // A deletion after the group's position makes its lag unknown to Redis (null).
-  await redis.cli('XDEL', stream, ids[1] as string);
-  await redis.cli('XGROUP', 'CREATE', stream, 'analytics', '$');
+  await redis.server.cli('XDEL', stream, ids[1] as string);
+  await redis.server.cli('XGROUP', 'CREATE', stream, 'analytics', '$');
 
-  const result = await runCli(['--redis', redis.url, 'info', stream]);
+  const result = await runCli(['--redis', redis.server.url, 'info', stream]);
   assert.equal(result.code, 0, explain(result));
   const out = result.stdout;
   assert.match(out, new RegExp(`^stream\\s+${stream}$`, 'm'));
@@ -64,7 +57,7 @@ test('info <stream> shows groups with consumers, pending and lag (`?` when Redis
   assert.match(out, /^analytics\s+0\s+0\s+0\s+/m);
   assert.match(out, /^billing\s+worker-1\s+1\s+\d/m);
 
-  const asJson = await runCli(['--redis', redis.url, 'info', stream, '--json']);
+  const asJson = await runCli(['--redis', redis.server.url, 'info', stream, '--json']);
   assert.equal(asJson.code, 0, explain(asJson));
   const info = JSON.parse(asJson.stdout) as {
     stream: string;
@@ -84,7 +77,7 @@ test('info <stream> shows groups with consumers, pending and lag (`?` when Redis
 
 test('info of a stream that does not exist says so', async () => {
   const stream = `${uniquePrefix('info')}events:none`;
-  const result = await runCli(['--redis', redis.url, 'info', stream]);
+  const result = await runCli(['--redis', redis.server.url, 'info', stream]);
   assert.equal(result.code, 0, explain(result));
   assert.equal(result.stdout.trim(), `stream ${stream} does not exist`);
 });
@@ -92,29 +85,29 @@ test('info of a stream that does not exist says so', async () => {
 test('trim --max-len N --exact removes the oldest entries and says how many', async () => {
   const stream = `${uniquePrefix('trim')}events:orders`;
   const ids = await addEntries(stream, 5);
-  const result = await runCli(['--redis', redis.url, 'trim', stream, '--max-len', '2', '--exact']);
+  const result = await runCli(['--redis', redis.server.url, 'trim', stream, '--max-len', '2', '--exact']);
   assert.equal(result.code, 0, explain(result));
   assert.equal(result.stdout, `removed 3 entries from ${stream}\n`);
-  assert.equal(await redis.cli('XLEN', stream), '2');
-  assert.deepEqual(lines(await redis.cli('XRANGE', stream, '-', '+')).filter((l) => /^\d+-\d+$/.test(l)), ids.slice(3));
+  assert.equal(await redis.server.cli('XLEN', stream), '2');
+  assert.deepEqual(lines(await redis.server.cli('XRANGE', stream, '-', '+')).filter((l) => /^\d+-\d+$/.test(l)), ids.slice(3));
 });
 
 test('trim --max-age --exact --json removes the entries older than the duration', async () => {
   const stream = `${uniquePrefix('trim')}events:orders`;
-  await redis.cli('XADD', stream, '1000-0', 'order_id', 'old-1');
-  await redis.cli('XADD', stream, '2000-0', 'order_id', 'old-2');
+  await redis.server.cli('XADD', stream, '1000-0', 'order_id', 'old-1');
+  await redis.server.cli('XADD', stream, '2000-0', 'order_id', 'old-2');
   await addEntries(stream, 1);
-  const result = await runCli(['--redis', redis.url, 'trim', stream, '--max-age', '7d', '--exact', '--json']);
+  const result = await runCli(['--redis', redis.server.url, 'trim', stream, '--max-age', '7d', '--exact', '--json']);
   assert.equal(result.code, 0, explain(result));
   assert.deepEqual(JSON.parse(result.stdout), { stream, removed: 2 });
-  assert.equal(await redis.cli('XLEN', stream), '1');
+  assert.equal(await redis.server.cli('XLEN', stream), '1');
 });
 
 test('trim without --max-len or --max-age is a usage error (exit 2) and trims nothing', async () => {
   const stream = `${uniquePrefix('trim')}events:orders`;
   await addEntries(stream, 1);
-  const result = await runCli(['--redis', redis.url, 'trim', stream]);
+  const result = await runCli(['--redis', redis.server.url, 'trim', stream]);
   assert.equal(result.code, 2, explain(result));
   assert.equal(result.stderr, 'sluice: Expected `--max-len N` or `--max-age DURATION` (or both), got neither\n');
-  assert.equal(await redis.cli('XLEN', stream), '1');
+  assert.equal(await redis.server.cli('XLEN', stream), '1');
 });

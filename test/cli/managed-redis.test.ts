@@ -1,27 +1,19 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stopManagedRedis } from '../../src/redis/managed-server.js';
+import { onCleanup, useTempDir } from '../helpers/fixtures.js';
 import { uniquePrefix } from '../helpers/redis-server.js';
 import { explain, runCli } from './cli.js';
 
-let home: string;
+const home = useTempDir('sluice-cli-home-');
 // The managed server is found on PATH, as a user's would be; SLUICE_HOME keeps it out of the repo.
-const env = () => ({ SLUICE_HOME: home, SLUICE_REDIS_SERVER: undefined });
+const env = () => ({ SLUICE_HOME: home.path, SLUICE_REDIS_SERVER: undefined });
 
-before(async () => {
-  home = await mkdtemp(join(tmpdir(), 'sluice-cli-home-'));
-});
-
-after(async () => {
-  // Whatever happened in the test, the daemonized redis-server it may have started is stopped.
-  if (home) {
-    await stopManagedRedis({ home }).catch(() => undefined);
-    await rm(home, { recursive: true, force: true });
-  }
-});
+// Stacked after the folder: whatever happened in the test, the daemonized redis-server it may
+// have started is stopped before the folder is removed.
+onCleanup(() => stopManagedRedis({ home: home.path }).catch(() => undefined));
 
 interface Status {
   running: boolean;
@@ -45,7 +37,7 @@ async function isAlive(pid: number): Promise<boolean> {
 }
 
 test('redis start (twice: same server), status, use without --redis, stop, status', async () => {
-  const dataDir = join(home, 'redis');
+  const dataDir = join(home.path, 'redis');
 
   const started = await runCli(['redis', 'start', '--json'], { env: env() });
   assert.equal(started.code, 0, explain(started));
@@ -64,7 +56,7 @@ test('redis start (twice: same server), status, use without --redis, stop, statu
   assert.equal(second.reused, true);
 
   // --home is the same as SLUICE_HOME.
-  const status = await runCli(['redis', 'status', '--home', home], { env: { SLUICE_REDIS_SERVER: undefined } });
+  const status = await runCli(['redis', 'status', '--home', home.path], { env: { SLUICE_REDIS_SERVER: undefined } });
   assert.equal(status.code, 0, explain(status));
   assert.match(status.stdout, /^state\s+running$/m);
   assert.match(status.stdout, new RegExp(`^url\\s+redis://127\\.0\\.0\\.1:${first.port}$`, 'm'));

@@ -1,18 +1,11 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
+import { uniquePrefix } from '../helpers/redis-server.js';
+import { useRedis } from '../helpers/fixtures.js';
 import { waitFor } from '../helpers/wait.js';
 import { explain, lines, runCli, spawnCli } from './cli.js';
 
-let redis: RedisServer;
-
-before(async () => {
-  redis = await startRedisServer();
-});
-
-after(async () => {
-  await redis?.close();
-});
+const redis = useRedis();
 
 interface PrintedEvent {
   stream: string;
@@ -28,7 +21,7 @@ const parseLines = (stdout: string) => lines(stdout).map((line) => JSON.parse(li
 async function addOrders(stream: string, count: number): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {
-    ids.push(await redis.cli('XADD', stream, '*', 'order_id', String(12345 + i), 'customer_id', '67890', 'amount', '99.99', 'status', 'pending'));
+    ids.push(await redis.server.cli('XADD', stream, '*', 'order_id', String(12345 + i), 'customer_id', '67890', 'amount', '99.99', 'status', 'pending'));
   }
   return ids;
 }
@@ -36,7 +29,7 @@ async function addOrders(stream: string, count: number): Promise<string[]> {
 test('tail --from 0 --count N prints N events, one JSON object per line, then exits', async () => {
   const stream = `${uniquePrefix('tail')}events:orders`;
   const ids = await addOrders(stream, 5);
-  const result = await runCli(['--redis', redis.url, 'tail', stream, '--from', '0', '--count', '3']);
+  const result = await runCli(['--redis', redis.server.url, 'tail', stream, '--from', '0', '--count', '3']);
   assert.equal(result.code, 0, explain(result));
   assert.equal(result.stderr, '');
   const events = parseLines(result.stdout);
@@ -54,8 +47,8 @@ test('tail --from 0 --count N prints N events, one JSON object per line, then ex
 test('tail --from ID starts after that ID, and shows `$` fields as meta', async () => {
   const stream = `${uniquePrefix('tail')}events:orders`;
   const [first] = await addOrders(stream, 1);
-  const withKey = await redis.cli('XADD', stream, '*', 'order_id', '2', '$key', 'customer-67890');
-  const result = await runCli(['--redis', redis.url, 'tail', stream, '--from', first as string, '--count', '1']);
+  const withKey = await redis.server.cli('XADD', stream, '*', 'order_id', '2', '$key', 'customer-67890');
+  const result = await runCli(['--redis', redis.server.url, 'tail', stream, '--from', first as string, '--count', '1']);
   assert.equal(result.code, 0, explain(result));
   const [event] = parseLines(result.stdout);
   assert.equal(event?.id, withKey);
@@ -66,17 +59,17 @@ test('tail --from ID starts after that ID, and shows `$` fields as meta', async 
 test('tail follows the stream: prints an event published after it started, and exits 0 on Ctrl-C', async () => {
   const stream = `${uniquePrefix('tail')}events:orders`;
   await addOrders(stream, 2); // already there: the default `--from $` skips them
-  const tail = spawnCli(['--redis', redis.url, 'tail', stream, '--block', '200']);
+  const tail = spawnCli(['--redis', redis.server.url, 'tail', stream, '--block', '200']);
   try {
     // Started means its XREAD is blocked on the server (the tail position is resolved by then).
     await waitFor(
       async () => {
-        const clients = await redis.cli('CLIENT', 'LIST');
+        const clients = await redis.server.cli('CLIENT', 'LIST');
         return clients.split('\n').some((c) => c.includes(`name=sluice:`) && c.includes(`:${tail.child.pid} `) && / flags=b /.test(c));
       },
       { message: () => `tail never blocked on XREAD; stderr: ${tail.stderr()}` },
     );
-    const id = await redis.cli('XADD', stream, '*', 'order_id', '99999', 'status', 'paid');
+    const id = await redis.server.cli('XADD', stream, '*', 'order_id', '99999', 'status', 'paid');
     await waitFor(() => tail.stdout().includes('\n'), { message: () => `nothing printed; stderr: ${tail.stderr()}` });
     const events = parseLines(tail.stdout());
     assert.equal(events.length, 1);
@@ -96,18 +89,18 @@ test('range --from/--to by ISO time returns the events of that window, inclusive
   const stream = `${uniquePrefix('range')}events:orders`;
   // Explicit IDs one minute apart, from 2023-11-14T22:13:20Z.
   const ids = ['1700000000000-0', '1700000060000-0', '1700000120000-0'];
-  for (const [i, id] of ids.entries()) await redis.cli('XADD', stream, id, 'order_id', String(i), 'status', 'pending');
+  for (const [i, id] of ids.entries()) await redis.server.cli('XADD', stream, id, 'order_id', String(i), 'status', 'pending');
 
-  const window = await runCli(['--redis', redis.url, 'range', stream, '--from', '2023-11-14T22:14:00Z', '--to', '2023-11-14T22:15:00Z']);
+  const window = await runCli(['--redis', redis.server.url, 'range', stream, '--from', '2023-11-14T22:14:00Z', '--to', '2023-11-14T22:15:00Z']);
   assert.equal(window.code, 0, explain(window));
   assert.deepEqual(parseLines(window.stdout).map((e) => e.id), [ids[1]]);
 
   // `--to` is inclusive of its whole millisecond; --reverse is newest first.
-  const inclusive = await runCli(['--redis', redis.url, 'range', stream, '--from', '2023-11-14T22:14:20Z', '--to', '2023-11-14T22:15:20.000Z', '--reverse']);
+  const inclusive = await runCli(['--redis', redis.server.url, 'range', stream, '--from', '2023-11-14T22:14:20Z', '--to', '2023-11-14T22:15:20.000Z', '--reverse']);
   assert.equal(inclusive.code, 0, explain(inclusive));
   assert.deepEqual(parseLines(inclusive.stdout).map((e) => e.id), [ids[2], ids[1]]);
 
-  const counted = await runCli(['--redis', redis.url, 'range', stream, '--count', '2']);
+  const counted = await runCli(['--redis', redis.server.url, 'range', stream, '--count', '2']);
   const events = parseLines(counted.stdout);
   assert.deepEqual(events.map((e) => e.id), ids.slice(0, 2));
   assert.deepEqual(events[0], { stream, id: ids[0], time: 1700000000000, fields: { order_id: '0', status: 'pending' } });
@@ -115,8 +108,8 @@ test('range --from/--to by ISO time returns the events of that window, inclusive
 
 test('--codec json prints `data` instead of `fields`', async () => {
   const stream = `${uniquePrefix('range')}events:orders`;
-  const id = await redis.cli('XADD', stream, '*', 'data', JSON.stringify({ order_id: '1', customer: { id: '67890' } }));
-  const result = await runCli(['--redis', redis.url, 'range', stream, '--codec', 'json']);
+  const id = await redis.server.cli('XADD', stream, '*', 'data', JSON.stringify({ order_id: '1', customer: { id: '67890' } }));
+  const result = await runCli(['--redis', redis.server.url, 'range', stream, '--codec', 'json']);
   assert.equal(result.code, 0, explain(result));
   const [event] = parseLines(result.stdout);
   assert.deepEqual(event, { stream, id, time: Number(id.split('-')[0]), data: { order_id: '1', customer: { id: '67890' } } });

@@ -1,28 +1,24 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { after, before, test } from 'node:test';
-import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
+import { test } from 'node:test';
+import { uniquePrefix } from '../helpers/redis-server.js';
+import { beforeInOrder, useRedis } from '../helpers/fixtures.js';
 import { waitFor } from '../helpers/wait.js';
 import { binPath, explain, repoRoot, runCli } from './cli.js';
 
-let redis: RedisServer;
+// A server of its own: `top` shows every stream on it.
+const redis = useRedis();
 let name: string;
 
-before(async () => {
-  // A server of its own: `top` shows every stream on it.
-  redis = await startRedisServer();
+beforeInOrder(async () => {
   name = `${uniquePrefix('top')}orders`;
-  for (let i = 0; i < 7; i++) await redis.cli('XADD', name, '*', 'order_id', String(i));
-  await redis.cli('XGROUP', 'CREATE', name, 'billing', '0');
-  await redis.cli('XADD', `${uniquePrefix('top')}clicks`, '*', 'page', '/');
-});
-
-after(async () => {
-  await redis?.close();
+  for (let i = 0; i < 7; i++) await redis.server.cli('XADD', name, '*', 'order_id', String(i));
+  await redis.server.cli('XGROUP', 'CREATE', name, 'billing', '0');
+  await redis.server.cli('XADD', `${uniquePrefix('top')}clicks`, '*', 'page', '/');
 });
 
 test('sluice top off a terminal: one frame with the streams and their groups, then exit 0', async () => {
-  const result = await runCli(['--redis', redis.url, 'top', '--interval', '100ms'], { env: { COLUMNS: '100' } });
+  const result = await runCli(['--redis', redis.server.url, 'top', '--interval', '100ms'], { env: { COLUMNS: '100' } });
   assert.equal(result.code, 0, explain(result));
   const lines = result.stdout.split('\n');
   assert.match(lines[0] as string, /^sluice top · 2 streams · 1 group · \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ · every 100ms$/);
@@ -36,7 +32,7 @@ test('sluice top off a terminal: one frame with the streams and their groups, th
 });
 
 test('sluice top --json --match: the overview as one JSON object, only the matching streams', async () => {
-  const result = await runCli(['--redis', redis.url, '--json', 'top', '--interval', '100ms', '--match', '*orders']);
+  const result = await runCli(['--redis', redis.server.url, '--json', 'top', '--interval', '100ms', '--match', '*orders']);
   assert.equal(result.code, 0, explain(result));
   const overview = JSON.parse(result.stdout);
   assert.deepEqual(
@@ -47,7 +43,7 @@ test('sluice top --json --match: the overview as one JSON object, only the match
 });
 
 test('sluice top --interval 10ms is a usage error', async () => {
-  const result = await runCli(['--redis', redis.url, 'top', '--interval', '10ms']);
+  const result = await runCli(['--redis', redis.server.url, 'top', '--interval', '10ms']);
   assert.equal(result.code, 2, explain(result));
   assert.match(result.stderr, /--interval/);
 });
@@ -55,7 +51,7 @@ test('sluice top --interval 10ms is a usage error', async () => {
 test('sluice top on a terminal: full screen, refreshed in place, q quits and gives the terminal back', async () => {
   // `script` (util-linux) runs the command in a pseudo-terminal and relays our keys to it.
   // A terminal of 120 columns: the stream names fit whole.
-  const command = `stty cols 120 rows 30; ${JSON.stringify(process.execPath)} ${JSON.stringify(binPath)} --redis ${redis.url} top --interval 100ms`;
+  const command = `stty cols 120 rows 30; ${JSON.stringify(process.execPath)} ${JSON.stringify(binPath)} --redis ${redis.server.url} top --interval 100ms`;
   const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm', SLUICE_REDIS_SERVER: '/nonexistent/redis-server' };
   delete env.REDIS_URL;
   const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: repoRoot, env, stdio: ['pipe', 'pipe', 'pipe'] });

@@ -1,41 +1,31 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { ClosedError, connect, type Sluice } from '../../src/index.js';
+import { describe, test } from 'node:test';
+import { ClosedError, connect } from '../../src/index.js';
 import { pairs } from '../../src/stream/stream-info.js';
-import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
+import { uniquePrefix } from '../helpers/redis-server.js';
+import { useSluice } from '../helpers/sluice-fixture.js';
 import { cliLength, clientList } from '../helpers/streams.js';
 import { waitFor } from '../helpers/wait.js';
 import { closeAfterEach, delay, gate, never, pendingCount, pendingEntries } from './helpers.js';
 
-let server: RedisServer;
-let sluice: Sluice;
+const redis = useSluice();
 const track = closeAfterEach();
 
-before(async () => {
-  server = await startRedisServer();
-  sluice = await connect({ url: server.url });
-});
-
-after(async () => {
-  await sluice?.close();
-  await server?.close();
-});
-
 async function groupState(stream: string, group: string): Promise<{ pending: number; lag: number }> {
-  const groups = (await sluice.connection.command<unknown[]>(['XINFO', 'GROUPS', stream])).map(pairs);
+  const groups = (await redis.sluice.connection.command<unknown[]>(['XINFO', 'GROUPS', stream])).map(pairs);
   const info = groups.find((g) => g.name === group);
   return { pending: Number(info?.pending), lag: Number(info?.lag) };
 }
 
 /** True while some connection waits in a blocking XREADGROUP. */
 async function blockedInXreadgroup(): Promise<boolean> {
-  return (await clientList(server)).some((line) => / cmd=xreadgroup /.test(line) && / flags=b /.test(line));
+  return (await clientList(redis.server)).some((line) => / cmd=xreadgroup /.test(line) && / flags=b /.test(line));
 }
 
 describe('close', () => {
   test('close() stops fetching, lets in-flight handlers finish, and flushes their acks before it resolves', async () => {
     // A connection of its own, closed right after the worker, as a process does before it exits.
-    const own = await connect({ url: server.url });
+    const own = await connect({ url: redis.server.url });
     const stream = own.stream(`${uniquePrefix('close')}orders`);
     await stream.publishMany([{ n: 1 }, { n: 2 }, { n: 3 }]);
     const release = gate();
@@ -52,7 +42,7 @@ describe('close', () => {
     let closed = false;
     const closing = worker.close({ timeout: 5000 }).then(() => (closed = true));
     // Acknowledged only after the handler succeeded: all three are still pending.
-    assert.equal(await pendingCount(sluice, stream.name, 'billing'), 3);
+    assert.equal(await pendingCount(redis.sluice, stream.name, 'billing'), 3);
     await stream.publishMany([{ n: 4 }, { n: 5 }]);
     assert.equal(closed, false, 'close waits for the running handlers');
     release.open();
@@ -65,7 +55,7 @@ describe('close', () => {
   });
 
   test('a handler that outlives close({ timeout }): close resolves then, the signal aborts, the entry stays pending for another worker', async () => {
-    const stream = sluice.stream(`${uniquePrefix('close')}orders`);
+    const stream = redis.sluice.stream(`${uniquePrefix('close')}orders`);
     const stuck = await stream.publish({ order_id: 'stuck' });
     const late = await stream.publish({ order_id: 'late' });
     let abortReason: unknown;
@@ -96,13 +86,13 @@ describe('close', () => {
     assert.equal(lateAborted, true, 'a signal first read after close() gave up is aborted too');
     // Neither acknowledged nor dead-lettered.
     assert.deepEqual(
-      (await pendingEntries(sluice, stream.name, 'billing')).map((p) => [p.id, p.consumer, p.deliveries]),
+      (await pendingEntries(redis.sluice, stream.name, 'billing')).map((p) => [p.id, p.consumer, p.deliveries]),
       [
         [stuck, 'first', 1],
         [late, 'first', 1],
       ],
     );
-    assert.equal(await cliLength(server, `{${stream.name}}:dlq`), 0);
+    assert.equal(await cliLength(redis.server, `{${stream.name}}:dlq`), 0);
 
     const redelivered: Array<[string, number]> = [];
     const second = track(
@@ -116,24 +106,24 @@ describe('close', () => {
       [stuck, 2],
       [late, 2],
     ].sort());
-    assert.equal(await pendingCount(sluice, stream.name, 'billing'), 0);
+    assert.equal(await pendingCount(redis.sluice, stream.name, 'billing'), 0);
   });
 
   test('closing the Sluice connection stops its workers (no orphaned blocking reads)', async () => {
-    const own = await connect({ url: server.url });
+    const own = await connect({ url: redis.server.url });
     const stream = own.stream(`${uniquePrefix('close')}orders`);
     const worker = track(stream.consume({ group: 'billing', consumer: 'orphan', block: 50, claimIdle: 60, removeIdleConsumers: 0 }, () => undefined));
     await worker.ready;
     const fetchClient = (line: string) => line.includes(' name=sluice:billing:orphan ');
-    assert.ok((await clientList(server)).some(fetchClient));
+    assert.ok((await clientList(redis.server)).some(fetchClient));
     await own.close();
-    await waitFor(async () => !(await clientList(server)).some(fetchClient), { timeout: 5000, message: 'the fetch connection is closed' });
+    await waitFor(async () => !(await clientList(redis.server)).some(fetchClient), { timeout: 5000, message: 'the fetch connection is closed' });
   });
 });
 
 describe('pause, resume and idle', () => {
   test('pause() stops fetching: no handler call while paused, even for a read already waiting; resume() goes on', async () => {
-    const stream = sluice.stream(`${uniquePrefix('pause')}orders`);
+    const stream = redis.sluice.stream(`${uniquePrefix('pause')}orders`);
     let calls = 0;
     const worker = track(
       stream.consume({ group: 'billing', block: 1000 }, () => {
@@ -158,11 +148,11 @@ describe('pause, resume and idle', () => {
     await waitFor(() => calls === 5, { message: () => `${calls} calls after resume()` });
     await worker.idle();
     assert.equal(calls, 5);
-    assert.equal(await pendingCount(sluice, stream.name, 'billing'), 0);
+    assert.equal(await pendingCount(redis.sluice, stream.name, 'billing'), 0);
   });
 
   test('idle() resolves once everything is processed and acknowledged', async () => {
-    const stream = sluice.stream(`${uniquePrefix('idle')}orders`);
+    const stream = redis.sluice.stream(`${uniquePrefix('idle')}orders`);
     await stream.publishMany(Array.from({ length: 50 }, (_, i) => ({ n: i })));
     let done = 0;
     const worker = track(
@@ -178,10 +168,10 @@ describe('pause, resume and idle', () => {
 
   test('idle() waits for entries pending on other consumers to be reclaimed and processed', async () => {
     const name = `${uniquePrefix('idle')}orders`;
-    const stream = sluice.stream(name);
-    await server.cli('XGROUP', 'CREATE', name, 'billing', '$', 'MKSTREAM');
-    const held = [await server.cli('XADD', name, '*', 'n', '1'), await server.cli('XADD', name, '*', 'n', '2')];
-    await server.cli('XREADGROUP', 'GROUP', 'billing', 'dead-pod', 'COUNT', '2', 'STREAMS', name, '>');
+    const stream = redis.sluice.stream(name);
+    await redis.server.cli('XGROUP', 'CREATE', name, 'billing', '$', 'MKSTREAM');
+    const held = [await redis.server.cli('XADD', name, '*', 'n', '1'), await redis.server.cli('XADD', name, '*', 'n', '2')];
+    await redis.server.cli('XREADGROUP', 'GROUP', 'billing', 'dead-pod', 'COUNT', '2', 'STREAMS', name, '>');
     const seen: string[] = [];
     const worker = track(
       stream.consume({ group: 'billing', block: 50, claimIdle: 300 }, (event) => {

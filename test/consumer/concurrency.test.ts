@@ -1,27 +1,17 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { compareIds, connect, type Sluice } from '../../src/index.js';
-import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
+import { describe, test } from 'node:test';
+import { compareIds } from '../../src/index.js';
+import { uniquePrefix } from '../helpers/redis-server.js';
+import { useSluice } from '../helpers/sluice-fixture.js';
 import { waitFor } from '../helpers/wait.js';
 import { closeAfterEach, delay, gate, pendingCount, pendingEntries } from './helpers.js';
 
-let server: RedisServer;
-let sluice: Sluice;
+const redis = useSluice();
 const track = closeAfterEach();
-
-before(async () => {
-  server = await startRedisServer();
-  sluice = await connect({ url: server.url });
-});
-
-after(async () => {
-  await sluice?.close();
-  await server?.close();
-});
 
 describe('concurrency and ordering', () => {
   test('per-key ordering at concurrency 64: each key in ID order, one at a time; never more than 64 in flight', async () => {
-    const stream = sluice.stream(`${uniquePrefix('order')}orders`);
+    const stream = redis.sluice.stream(`${uniquePrefix('order')}orders`);
     const keyCount = 20;
     const total = 1000;
     const concurrency = 64;
@@ -61,11 +51,11 @@ describe('concurrency and ordering', () => {
     assert.ok(maxRunning > 1 && maxRunning <= keyCount, `keys ran in parallel, one handler per key (max ${maxRunning})`);
     assert.ok(maxInFlight <= concurrency, `in flight at most ${concurrency}, saw ${maxInFlight}`);
     assert.ok(maxInFlight > keyCount, `entries wait behind their key within the in-flight limit (max ${maxInFlight})`);
-    assert.equal(await pendingCount(sluice, stream.name, 'billing'), 0);
+    assert.equal(await pendingCount(redis.sluice, stream.name, 'billing'), 0);
   });
 
   test('without ordering, handlers run up to `concurrency` at once and never more, whatever the backlog', async () => {
-    const stream = sluice.stream(`${uniquePrefix('order')}orders`);
+    const stream = redis.sluice.stream(`${uniquePrefix('order')}orders`);
     const total = 400;
     await stream.publishMany(Array.from({ length: total }, (_, i) => ({ n: i })));
     let running = 0;
@@ -89,11 +79,11 @@ describe('concurrency and ordering', () => {
 
   test('entries reclaimed while a read waits do not push the worker past its concurrency', async () => {
     const name = `${uniquePrefix('order')}orders`;
-    const stream = sluice.stream(name);
-    await server.cli('XGROUP', 'CREATE', name, 'billing', '$', 'MKSTREAM');
-    for (let i = 0; i < 4; i++) await server.cli('XADD', name, '*', 'n', `old-${i}`);
+    const stream = redis.sluice.stream(name);
+    await redis.server.cli('XGROUP', 'CREATE', name, 'billing', '$', 'MKSTREAM');
+    for (let i = 0; i < 4; i++) await redis.server.cli('XADD', name, '*', 'n', `old-${i}`);
     // A consumer that took them and died.
-    await server.cli('XREADGROUP', 'GROUP', 'billing', 'dead-pod', 'COUNT', '4', 'STREAMS', name, '>');
+    await redis.server.cli('XREADGROUP', 'GROUP', 'billing', 'dead-pod', 'COUNT', '4', 'STREAMS', name, '>');
     const release = gate();
     let calls = 0;
     let maxInFlight = 0;
@@ -110,7 +100,7 @@ describe('concurrency and ordering', () => {
       // The worker is full. New events must wait in the stream, not be read on top.
       await stream.publishMany([{ n: 'new-0' }, { n: 'new-1' }, { n: 'new-2' }, { n: 'new-3' }]);
       // A read that was already waiting when the reclaim filled the worker would return them at once.
-      const held = async () => (await pendingEntries(sluice, name, 'billing', 'w')).length;
+      const held = async () => (await pendingEntries(redis.sluice, name, 'billing', 'w')).length;
       assert.equal(await held(), 4, 'the worker holds no more entries than its concurrency');
       assert.equal(calls, 4);
       release.open();

@@ -1,28 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { compareIds, connect, InvalidStreamIdError, NonRetryableError, type FieldsEvent, type Sluice } from '../../src/index.js';
-import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
+import { describe, test } from 'node:test';
+import { compareIds, InvalidStreamIdError, NonRetryableError, type FieldsEvent } from '../../src/index.js';
+import { uniquePrefix } from '../helpers/redis-server.js';
+import { useSluice } from '../helpers/sluice-fixture.js';
 import { cliRange } from '../helpers/streams.js';
 import { waitFor } from '../helpers/wait.js';
 import { closeAfterEach } from './helpers.js';
 
-let server: RedisServer;
-let sluice: Sluice;
+const redis = useSluice();
 const track = closeAfterEach();
-
-before(async () => {
-  server = await startRedisServer();
-  sluice = await connect({ url: server.url });
-});
-
-after(async () => {
-  await sluice?.close();
-  await server?.close();
-});
 
 /** A stream whose worker dead-letters every event it sees for the first time, and records redriven ones. */
 async function setup() {
-  const stream = sluice.stream(`${uniquePrefix('dlq')}orders`);
+  const stream = redis.sluice.stream(`${uniquePrefix('dlq')}orders`);
   const redriven: FieldsEvent[] = [];
   const worker = track(
     stream.consume({ group: 'billing', block: 50 }, (event) => {
@@ -59,7 +49,7 @@ describe('dead-letter queue API', () => {
     assert.deepEqual([...moved.keys()], [first, third]);
     const newFirst = moved.get(first) as string;
     const newThird = moved.get(third) as string;
-    assert.deepEqual((await cliRange(server, stream.name)).slice(3), [
+    assert.deepEqual((await cliRange(redis.server, stream.name)).slice(3), [
       [newFirst, ['order_id', '1', 'amount', '10', '$key', 'customer-1', '$redriven', ids[0]]],
       [newThird, ['order_id', '3', 'amount', '30', '$redriven', ids[2]]],
     ]);
@@ -96,6 +86,6 @@ describe('dead-letter queue API', () => {
     await waitFor(async () => (await dlq.size()) === 2);
     assert.equal(await dlq.purge(), 2);
     assert.equal(await dlq.size(), 0);
-    assert.equal(await server.cli('EXISTS', dlq.key), '0');
+    assert.equal(await redis.server.cli('EXISTS', dlq.key), '0');
   });
 });

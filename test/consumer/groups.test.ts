@@ -1,50 +1,39 @@
 import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
-import { after, before, describe, test } from 'node:test';
-import { connect, type Sluice } from '../../src/index.js';
+import { describe, test } from 'node:test';
 import { pairs } from '../../src/stream/stream-info.js';
-import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
+import { uniquePrefix } from '../helpers/redis-server.js';
+import { useSluice } from '../helpers/sluice-fixture.js';
 import { blockedInXread } from '../helpers/streams.js';
 import { waitFor } from '../helpers/wait.js';
 import { closeAfterEach, delay, gate, pendingCount } from './helpers.js';
 
-let server: RedisServer;
-let sluice: Sluice;
+const redis = useSluice();
 const track = closeAfterEach();
-
-before(async () => {
-  server = await startRedisServer();
-  sluice = await connect({ url: server.url });
-});
-
-after(async () => {
-  await sluice?.close();
-  await server?.close();
-});
 
 function orders(count: number, from = 0) {
   return Array.from({ length: count }, (_, i) => ({ order_id: String(from + i) }));
 }
 
 async function groupNames(stream: string): Promise<string[]> {
-  return (await sluice.connection.command<unknown[]>(['XINFO', 'GROUPS', stream])).map((g) => String(pairs(g).name));
+  return (await redis.sluice.connection.command<unknown[]>(['XINFO', 'GROUPS', stream])).map((g) => String(pairs(g).name));
 }
 
 async function consumers(stream: string, group: string): Promise<Array<{ name: string; pending: number; idle: number }>> {
-  const reply = await sluice.connection.command<unknown[]>(['XINFO', 'CONSUMERS', stream, group]);
+  const reply = await redis.sluice.connection.command<unknown[]>(['XINFO', 'CONSUMERS', stream, group]);
   return reply.map(pairs).map((c) => ({ name: String(c.name), pending: Number(c.pending), idle: Number(c.idle) }));
 }
 
 /** Calls of a command (INFO commandstats), `xinfo|consumers` for a subcommand. */
 async function commandCalls(command: string): Promise<number> {
-  const stats = await server.cli('INFO', 'commandstats');
+  const stats = await redis.server.cli('INFO', 'commandstats');
   const line = stats.split('\n').find((l) => l.startsWith(`cmdstat_${command}:`));
   return Number(/calls=(\d+)/.exec(line ?? '')?.[1] ?? 0);
 }
 
 describe('consumer groups', () => {
   test('several groups on one stream each see every event, independently, and a read() tailer beside them too', async () => {
-    const stream = sluice.stream(`${uniquePrefix('groups')}orders`);
+    const stream = redis.sluice.stream(`${uniquePrefix('groups')}orders`);
     const total = 300;
     const slowGroupGate = gate();
     const seen = { billing: [] as string[], shipping: [] as string[], analytics: [] as string[] };
@@ -67,7 +56,7 @@ describe('consumer groups', () => {
         if (tailed.length === total) break;
       }
     })();
-    await waitFor(() => blockedInXread(server), { message: 'the tailer waits for new events' });
+    await waitFor(() => blockedInXread(redis.server), { message: 'the tailer waits for new events' });
     const published = await stream.publishMany(orders(total));
 
     await waitFor(() => seen.billing.length === total && seen.shipping.length === total, {
@@ -81,14 +70,14 @@ describe('consumer groups', () => {
     controller.abort();
     for (const [group, ids] of Object.entries(seen)) {
       assert.deepEqual([...ids].sort(), [...published].sort(), `${group} saw every event once`);
-      assert.equal(await pendingCount(sluice, stream.name, group), 0);
+      assert.equal(await pendingCount(redis.sluice, stream.name, group), 0);
     }
     assert.deepEqual(tailed, published, 'the tailer saw every event, in order');
     assert.deepEqual((await groupNames(stream.name)).sort(), ['analytics', 'billing', 'shipping']);
   });
 
   test('group creation is idempotent: two workers starting on the same new group share its events', async () => {
-    const stream = sluice.stream(`${uniquePrefix('groups')}orders`);
+    const stream = redis.sluice.stream(`${uniquePrefix('groups')}orders`);
     const seen: string[] = [];
     const handler = async (event: { id: string }) => {
       await delay(1);
@@ -106,7 +95,7 @@ describe('consumer groups', () => {
   });
 
   test("startFrom '0' replays the stream; '$' (the default) sees only new events; an existing group keeps its position", async () => {
-    const stream = sluice.stream(`${uniquePrefix('groups')}orders`);
+    const stream = redis.sluice.stream(`${uniquePrefix('groups')}orders`);
     const old = await stream.publishMany(orders(3));
     const replay: string[] = [];
     const tail: string[] = [];
@@ -131,7 +120,7 @@ describe('consumer groups', () => {
   });
 
   test('a group lost with its stream (DEL) is re-created and the worker goes on, reporting an error, not looping', async () => {
-    const stream = sluice.stream(`${uniquePrefix('groups')}orders`);
+    const stream = redis.sluice.stream(`${uniquePrefix('groups')}orders`);
     const seen: string[] = [];
     const errors: string[] = [];
     const worker = track(
@@ -143,7 +132,7 @@ describe('consumer groups', () => {
     await worker.ready;
     await stream.publish({ order_id: 'before' });
     await waitFor(() => seen.length === 1);
-    assert.equal(await server.cli('DEL', stream.name), '1');
+    assert.equal(await redis.server.cli('DEL', stream.name), '1');
     await waitFor(() => errors.length > 0, { message: 'the loss is reported' });
     await waitFor(async () => (await groupNames(stream.name).catch((): string[] => [])).includes('billing'), { message: 'the group is re-created' });
     await stream.publishMany([{ order_id: 'after-1' }, { order_id: 'after-2' }]);
@@ -155,7 +144,7 @@ describe('consumer groups', () => {
   });
 
   test('default consumer names are stable for the process and unique per worker', async () => {
-    const stream = sluice.stream(`${uniquePrefix('groups')}orders`);
+    const stream = redis.sluice.stream(`${uniquePrefix('groups')}orders`);
     const a = track(stream.consume({ group: 'billing', block: 50 }, () => undefined));
     const b = track(stream.consume({ group: 'billing', block: 50 }, () => undefined));
     const shape = new RegExp(`^${hostname().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:${process.pid}:\\d+$`);
@@ -168,11 +157,11 @@ describe('consumer groups', () => {
 describe('idle consumers', () => {
   test('idle consumers with nothing pending are removed; one holding pending entries never is', async () => {
     const name = `${uniquePrefix('idlec')}orders`;
-    const stream = sluice.stream(name);
-    await server.cli('XGROUP', 'CREATE', name, 'billing', '$', 'MKSTREAM');
-    await server.cli('XGROUP', 'CREATECONSUMER', name, 'billing', 'gone-empty');
-    const held = [await server.cli('XADD', name, '*', 'n', '1'), await server.cli('XADD', name, '*', 'n', '2')];
-    await server.cli('XREADGROUP', 'GROUP', 'billing', 'gone-holding', 'COUNT', '2', 'STREAMS', name, '>');
+    const stream = redis.sluice.stream(name);
+    await redis.server.cli('XGROUP', 'CREATE', name, 'billing', '$', 'MKSTREAM');
+    await redis.server.cli('XGROUP', 'CREATECONSUMER', name, 'billing', 'gone-empty');
+    const held = [await redis.server.cli('XADD', name, '*', 'n', '1'), await redis.server.cli('XADD', name, '*', 'n', '2')];
+    await redis.server.cli('XREADGROUP', 'GROUP', 'billing', 'gone-holding', 'COUNT', '2', 'STREAMS', name, '>');
     const seen: string[] = [];
     const worker = track(
       stream.consume({ group: 'billing', consumer: 'tidy', block: 50, claimIdle: 60, removeIdleConsumers: 200 }, (event) => void seen.push(event.id)),

@@ -1,34 +1,23 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { z } from 'zod';
-import { connect, type Sluice } from '../../src/index.js';
-import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
+import { uniquePrefix } from '../helpers/redis-server.js';
+import { useSluice } from '../helpers/sluice-fixture.js';
 import { cliRange } from '../helpers/streams.js';
 import { waitFor } from '../helpers/wait.js';
 import { closeAfterEach, nextEvent, ORDER, ORDER_FIELDS, pendingCount } from './helpers.js';
 
-let server: RedisServer;
-let sluice: Sluice;
+const redis = useSluice();
 const track = closeAfterEach();
-
-before(async () => {
-  server = await startRedisServer();
-  sluice = await connect({ url: server.url });
-});
-
-after(async () => {
-  await sluice?.close();
-  await server?.close();
-});
 
 // Poison entries reach the dead-letter stream with their reason; the worker goes on with the rest.
 describe('poison entries', () => {
   test('json codec: an entry whose data is not JSON (or has no data) is dead-lettered as undecodable, the rest processed', async () => {
     const name = `${uniquePrefix('poison')}payments`;
-    const stream = sluice.stream<{ amount: number }>(name, { codec: 'json' });
+    const stream = redis.sluice.stream<{ amount: number }>(name, { codec: 'json' });
     const first = await stream.publish({ amount: 1 });
-    const badJson = await server.cli('XADD', name, '*', 'data', '{"amount": 1');
-    const noData = await server.cli('XADD', name, '*', 'amount', '2');
+    const badJson = await redis.server.cli('XADD', name, '*', 'data', '{"amount": 1');
+    const noData = await redis.server.cli('XADD', name, '*', 'amount', '2');
     const last = await stream.publish({ amount: 3 });
     const seen: Array<[string, number]> = [];
     const worker = track(
@@ -41,7 +30,7 @@ describe('poison entries', () => {
       [first, 1],
       [last, 3],
     ]);
-    assert.equal(await pendingCount(sluice, name, 'ledger'), 0);
+    assert.equal(await pendingCount(redis.sluice, name, 'ledger'), 0);
     const letters = await stream.deadLetters().list();
     assert.deepEqual(
       letters.map((l) => [l.originalId, l.reason, l.group, l.deliveryCount, l.fields]),
@@ -53,15 +42,15 @@ describe('poison entries', () => {
     assert.match(letters[0]?.error ?? '', /not valid JSON/);
     assert.match(letters[1]?.error ?? '', /`data` field/);
     // The raw entry keeps the bytes exactly as they were written.
-    assert.deepEqual((await cliRange(server, `{${name}}:dlq`))[0]?.[1].slice(0, 2), ['data', '{"amount": 1']);
+    assert.deepEqual((await cliRange(redis.server, `{${name}}:dlq`))[0]?.[1].slice(0, 2), ['data', '{"amount": 1']);
   });
 
   test('an entry that fails the zod schema is dead-lettered with reason schema', async () => {
     const name = `${uniquePrefix('poison')}orders`;
     const schema = z.object({ order_id: z.string().regex(/^\d+$/), amount: z.coerce.number().positive() }).passthrough();
-    const stream = sluice.stream(name, { schema });
+    const stream = redis.sluice.stream(name, { schema });
     const good = await stream.publish(ORDER);
-    const bad = await server.cli('XADD', name, '*', 'order_id', '12346', 'amount', 'lots');
+    const bad = await redis.server.cli('XADD', name, '*', 'order_id', '12346', 'amount', 'lots');
     const seen: unknown[] = [];
     const worker = track(
       stream.consume({ group: 'billing', startFrom: '0', block: 50 }, (event) => {
@@ -78,24 +67,24 @@ describe('poison entries', () => {
     assert.equal(letter?.reason, 'schema');
     assert.match(letter?.error ?? '', /amount/);
     assert.deepEqual(letter?.fields, { order_id: '12346', amount: 'lots' });
-    assert.equal(await pendingCount(sluice, name, 'billing'), 0);
+    assert.equal(await pendingCount(redis.sluice, name, 'billing'), 0);
   });
 
   test('an entry deleted (XDEL) while pending and failing is dead-lettered as missing, not dropped', async () => {
     const name = `${uniquePrefix('poison')}orders`;
-    const stream = sluice.stream(name);
+    const stream = redis.sluice.stream(name);
     const id = await stream.publish(ORDER);
     let calls = 0;
     const worker = track(
       stream.consume({ group: 'billing', startFrom: '0', block: 50, backoff: { initial: 20, jitter: 0 } }, async (event) => {
         calls++;
         // Trimmed away while its first delivery fails: the retry finds no payload.
-        assert.equal(await server.cli('XDEL', name, event.id), '1');
+        assert.equal(await redis.server.cli('XDEL', name, event.id), '1');
         throw new Error('timeout talking to the warehouse');
       }),
     );
     const deadLettered = await nextEvent(worker, 'dead-lettered');
-    assert.equal(await pendingCount(sluice, name, 'billing'), 0);
+    assert.equal(await pendingCount(redis.sluice, name, 'billing'), 0);
     await worker.idle();
     assert.equal(calls, 1);
     assert.equal(deadLettered.id, id);
@@ -110,13 +99,13 @@ describe('poison entries', () => {
 
   test('an entry deleted while pending on a dead consumer is dead-lettered as missing when reclaimed', async () => {
     const name = `${uniquePrefix('poison')}orders`;
-    const stream = sluice.stream(name);
-    await server.cli('XGROUP', 'CREATE', name, 'billing', '0', 'MKSTREAM');
-    const lost = await server.cli('XADD', name, '*', ...ORDER_FIELDS);
-    const kept = await server.cli('XADD', name, '*', ...ORDER_FIELDS);
+    const stream = redis.sluice.stream(name);
+    await redis.server.cli('XGROUP', 'CREATE', name, 'billing', '0', 'MKSTREAM');
+    const lost = await redis.server.cli('XADD', name, '*', ...ORDER_FIELDS);
+    const kept = await redis.server.cli('XADD', name, '*', ...ORDER_FIELDS);
     // A consumer that took both entries and died; then one of them was deleted.
-    await server.cli('XREADGROUP', 'GROUP', 'billing', 'dead-pod', 'COUNT', '2', 'STREAMS', name, '>');
-    await server.cli('XDEL', name, lost);
+    await redis.server.cli('XREADGROUP', 'GROUP', 'billing', 'dead-pod', 'COUNT', '2', 'STREAMS', name, '>');
+    await redis.server.cli('XDEL', name, lost);
     const seen: string[] = [];
     const reclaimed: string[] = [];
     const worker = track(
@@ -136,6 +125,6 @@ describe('poison entries', () => {
     assert.equal(letter?.reason, 'missing');
     assert.equal(letter?.group, 'billing');
     assert.equal(letter?.deliveryCount, null, 'Redis dropped it from the PEL with its count');
-    assert.equal(await pendingCount(sluice, name, 'billing'), 0);
+    assert.equal(await pendingCount(redis.sluice, name, 'billing'), 0);
   });
 });

@@ -1,24 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { connect, type Sluice } from '../../src/index.js';
-import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
+import { describe, test } from 'node:test';
+import { uniquePrefix } from '../helpers/redis-server.js';
+import { onCleanup } from '../helpers/fixtures.js';
+import { useSluice } from '../helpers/sluice-fixture.js';
 import { waitFor } from '../helpers/wait.js';
 import { closeAfterEach, delay, nextEvent, pendingCount, pendingEntries, spawnFixtureWorker, type FixtureWorker } from './helpers.js';
 
-let server: RedisServer;
-let sluice: Sluice;
+const redis = useSluice();
 const track = closeAfterEach();
 const children = new Set<FixtureWorker>();
 
-before(async () => {
-  server = await startRedisServer();
-  sluice = await connect({ url: server.url });
-});
-
-after(async () => {
+// Stacked after the fixture: the worker processes are killed before the Sluice and server close.
+onCleanup(() => {
   for (const child of children) child.child.kill('SIGKILL');
-  await sluice?.close();
-  await server?.close();
 });
 
 function orders(count: number, from = 0) {
@@ -27,10 +21,10 @@ function orders(count: number, from = 0) {
 
 /** Starts a fixture worker process and waits until it holds `count` entries pending on its name. */
 async function holdingProcess(stream: string, consumer: string, count: number): Promise<FixtureWorker> {
-  const fixture = spawnFixtureWorker({ url: server.url, stream, group: 'billing', consumer, mode: 'hang', concurrency: count });
+  const fixture = spawnFixtureWorker({ url: redis.server.url, stream, group: 'billing', consumer, mode: 'hang', concurrency: count });
   children.add(fixture);
   await fixture.ready;
-  await waitFor(async () => fixture.holding.length === count && (await pendingEntries(sluice, stream, 'billing', consumer)).length === count, {
+  await waitFor(async () => fixture.holding.length === count && (await pendingEntries(redis.sluice, stream, 'billing', consumer)).length === count, {
     message: () => `the fixture worker holds ${count} entries (it printed ${fixture.holding.length})`,
   });
   return fixture;
@@ -44,7 +38,7 @@ async function kill(fixture: FixtureWorker): Promise<void> {
 
 describe('reclaim', () => {
   test('kill -9 a consumer mid-batch: a survivor reclaims its entries and processes every event exactly once', async () => {
-    const stream = sluice.stream(`${uniquePrefix('reclaim')}orders`);
+    const stream = redis.sluice.stream(`${uniquePrefix('reclaim')}orders`);
     const before = await stream.publishMany(orders(10));
     const doomed = await holdingProcess(stream.name, 'doomed', 10);
     assert.deepEqual(doomed.holding.sort(), [...before].sort());
@@ -67,11 +61,11 @@ describe('reclaim', () => {
     assert.ok([...seen.values()].every((n) => n === 1), 'each event processed once by the survivor');
     assert.deepEqual(reclaimed.sort(), [...before].sort());
     assert.ok(before.every((id) => counts.get(id) === 2), 'a reclaimed entry is on its second delivery');
-    assert.equal(await pendingCount(sluice, stream.name, 'billing'), 0);
+    assert.equal(await pendingCount(redis.sluice, stream.name, 'billing'), 0);
   });
 
   test('a restarted consumer with the same name takes back all of its own pending entries, more than its concurrency', async () => {
-    const stream = sluice.stream(`${uniquePrefix('reclaim')}orders`);
+    const stream = redis.sluice.stream(`${uniquePrefix('reclaim')}orders`);
     const ids = await stream.publishMany(orders(10));
     await kill(await holdingProcess(stream.name, 'pod-a', 10));
 
@@ -85,22 +79,22 @@ describe('reclaim', () => {
       }),
     );
     await waitFor(() => seen.length >= 10, { timeout: 5000, message: () => `processed ${seen.length} of 10` });
-    await waitFor(async () => (await pendingCount(sluice, stream.name, 'billing')) === 0, { message: 'all acknowledged' });
+    await waitFor(async () => (await pendingCount(redis.sluice, stream.name, 'billing')) === 0, { message: 'all acknowledged' });
     assert.equal(seen.length, 10, 'each once');
     assert.deepEqual([...seen].sort(), [...ids].sort());
     await restarted.close();
   });
 
   test('a poison event that crashes every worker taking it is dead-lettered once its deliveries exceed maxDeliveries', async () => {
-    const stream = sluice.stream(`${uniquePrefix('reclaim')}orders`);
+    const stream = redis.sluice.stream(`${uniquePrefix('reclaim')}orders`);
     const id = await stream.publish({ order_id: 'poison', status: 'pending' });
     for (let run = 1; run <= 3; run++) {
-      const fixture = spawnFixtureWorker({ url: server.url, stream: stream.name, group: 'billing', consumer: `crash-${run}`, mode: 'crash', claimIdle: 100, maxDeliveries: 3 });
+      const fixture = spawnFixtureWorker({ url: redis.server.url, stream: stream.name, group: 'billing', consumer: `crash-${run}`, mode: 'crash', claimIdle: 100, maxDeliveries: 3 });
       children.add(fixture);
       await fixture.exited;
       children.delete(fixture);
       assert.deepEqual(fixture.holding, [id], `worker ${run} took the poison event and died`);
-      const [entry] = await pendingEntries(sluice, stream.name, 'billing');
+      const [entry] = await pendingEntries(redis.sluice, stream.name, 'billing');
       assert.equal(entry?.deliveries, run, 'the delivery count lives in Redis across crashes');
     }
     let calls = 0;
@@ -119,11 +113,11 @@ describe('reclaim', () => {
     assert.equal(letter?.reason, 'max-deliveries');
     assert.equal(letter?.deliveryCount, 4);
     assert.deepEqual(letter?.fields, { order_id: 'poison', status: 'pending' });
-    assert.equal(await pendingCount(sluice, stream.name, 'billing'), 0);
+    assert.equal(await pendingCount(redis.sluice, stream.name, 'billing'), 0);
   });
 
   test('a slow handler is not reclaimed by another worker: held entries are kept fresh', async () => {
-    const stream = sluice.stream(`${uniquePrefix('reclaim')}orders`);
+    const stream = redis.sluice.stream(`${uniquePrefix('reclaim')}orders`);
     const options = { group: 'billing', startFrom: '0', claimIdle: 150, block: 50 } as const;
     const calls: string[] = [];
     const reclaimed: string[] = [];
@@ -138,7 +132,7 @@ describe('reclaim', () => {
     await Promise.all([a.ready, b.ready]);
     const id = await stream.publish({ order_id: 'slow' });
     await waitFor(() => calls.length > 0);
-    await waitFor(async () => (await pendingCount(sluice, stream.name, 'billing')) === 0, { timeout: 5000, message: 'the slow entry is acknowledged' });
+    await waitFor(async () => (await pendingCount(redis.sluice, stream.name, 'billing')) === 0, { timeout: 5000, message: 'the slow entry is acknowledged' });
     assert.deepEqual(calls, [id]);
     assert.deepEqual(reclaimed, []);
   });

@@ -1,23 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { connect, type Sluice } from '../../src/index.js';
-import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
+import { describe, test } from 'node:test';
+import { uniquePrefix } from '../helpers/redis-server.js';
+import { useSluice } from '../helpers/sluice-fixture.js';
 import { waitFor } from '../helpers/wait.js';
 import { closeAfterEach, delay, pendingCount } from './helpers.js';
 
-let server: RedisServer;
-let sluice: Sluice;
+const redis = useSluice({ redis: { appendonly: true } });
 const track = closeAfterEach();
-
-before(async () => {
-  server = await startRedisServer({ appendonly: true });
-  sluice = await connect({ url: server.url });
-});
-
-after(async () => {
-  await sluice?.close();
-  await server?.close();
-});
 
 function orders(count: number, from = 0) {
   return Array.from({ length: count }, (_, i) => ({ order_id: String(from + i), status: 'pending' }));
@@ -25,7 +14,7 @@ function orders(count: number, from = 0) {
 
 describe('Redis restarting', () => {
   test('redis-server restarted (AOF) mid-run: every event is processed, none lost, nothing left pending', async () => {
-    const stream = sluice.stream(`${uniquePrefix('restart')}orders`);
+    const stream = redis.sluice.stream(`${uniquePrefix('restart')}orders`);
     const published = await stream.publishMany(orders(2000));
     const seen = new Set<string>();
     const errors: string[] = [];
@@ -38,11 +27,11 @@ describe('Redis restarting', () => {
     worker.on('error', ({ context }) => errors.push(context));
     await waitFor(() => seen.size >= 200, { message: () => `processed ${seen.size} before the restart` });
     const seenBeforeStop = seen.size;
-    await server.stop();
+    await redis.server.stop();
     assert.ok(seenBeforeStop < published.length, 'the restart happens mid-run');
     // While Redis is down the worker says so on its error event (and does not crash).
     await waitFor(() => errors.length > 0, { timeout: 10_000, message: 'the outage was reported on the worker’s error event' });
-    await server.start();
+    await redis.server.start();
     // Events published after the restart are processed too.
     published.push(...(await stream.publishMany(orders(200, 2000))));
 
@@ -50,7 +39,7 @@ describe('Redis restarting', () => {
       timeout: 30_000,
       message: () => `processed ${seen.size} of ${published.length}`,
     });
-    await waitFor(async () => (await pendingCount(sluice, stream.name, 'billing')) === 0, { timeout: 10_000, message: 'nothing left pending' });
+    await waitFor(async () => (await pendingCount(redis.sluice, stream.name, 'billing')) === 0, { timeout: 10_000, message: 'nothing left pending' });
     assert.deepEqual([...seen].sort(), [...published].sort(), 'every published event was processed');
     await worker.idle();
   });

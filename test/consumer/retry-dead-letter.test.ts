@@ -1,30 +1,20 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { connect, idTime, NonRetryableError, TimeoutError, type Sluice } from '../../src/index.js';
-import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
+import { describe, test } from 'node:test';
+import { idTime, NonRetryableError, TimeoutError } from '../../src/index.js';
+import { uniquePrefix } from '../helpers/redis-server.js';
+import { useSluice } from '../helpers/sluice-fixture.js';
 import { cliLength, cliRange } from '../helpers/streams.js';
 import { waitFor } from '../helpers/wait.js';
 import { closeAfterEach, delay, nextEvent, ORDER, ORDER_FIELDS, pendingCount, pendingEntries } from './helpers.js';
 
-let server: RedisServer;
-let sluice: Sluice;
+const redis = useSluice();
 const track = closeAfterEach();
-
-before(async () => {
-  server = await startRedisServer();
-  sluice = await connect({ url: server.url });
-});
-
-after(async () => {
-  await sluice?.close();
-  await server?.close();
-});
 
 const dlqKey = (stream: string) => `{${stream}}:dlq`;
 
 describe('retries and dead letters', () => {
   test('a handler that always fails: dead-lettered after exactly maxDeliveries attempts, with backoff, acked in the same step', async () => {
-    const stream = sluice.stream(`${uniquePrefix('retry')}orders`);
+    const stream = redis.sluice.stream(`${uniquePrefix('retry')}orders`);
     const id = await stream.publish(ORDER);
     const attempts: Array<{ at: number; deliveryCount: number }> = [];
     const delays: number[] = [];
@@ -39,7 +29,7 @@ describe('retries and dead letters', () => {
     worker.on('retrying', ({ delayMs }) => delays.push(delayMs));
     const deadLettered = await nextEvent(worker, 'dead-lettered');
     // The XADD to the DLQ and the XACK are one script: nothing is pending once it has run.
-    assert.equal(await pendingCount(sluice, stream.name, 'billing'), 0);
+    assert.equal(await pendingCount(redis.sluice, stream.name, 'billing'), 0);
     const afterDlq = Date.now();
     await worker.idle();
     await worker.close();
@@ -72,7 +62,7 @@ describe('retries and dead letters', () => {
       },
     ]);
     // As redis-cli shows it: the original fields first, unchanged, then the `$dlq_` metadata.
-    const [raw] = await cliRange(server, dlqKey(stream.name));
+    const [raw] = await cliRange(redis.server, dlqKey(stream.name));
     assert.ok(raw);
     assert.equal(raw[0], deadLettered.deadLetterId);
     assert.deepEqual(raw[1].slice(0, ORDER_FIELDS.length), ORDER_FIELDS);
@@ -89,11 +79,11 @@ describe('retries and dead letters', () => {
       $dlq_consumer: worker.consumer,
       $dlq_time: String(time),
     });
-    assert.deepEqual(await pendingEntries(sluice, stream.name, 'billing'), []);
+    assert.deepEqual(await pendingEntries(redis.sluice, stream.name, 'billing'), []);
   });
 
   test('a handler that fails twice then succeeds: processed once, acked, delivery count 1, 2, 3 from the PEL', async () => {
-    const stream = sluice.stream(`${uniquePrefix('retry')}orders`);
+    const stream = redis.sluice.stream(`${uniquePrefix('retry')}orders`);
     const id = await stream.publish(ORDER);
     const counts: number[] = [];
     const pelCounts: number[] = [];
@@ -103,7 +93,7 @@ describe('retries and dead letters', () => {
       async (_event, ctx) => {
         counts.push(ctx.deliveryCount);
         // Not acked while it fails: it is pending, with the delivery count Redis keeps.
-        const [entry] = await pendingEntries(sluice, stream.name, 'billing');
+        const [entry] = await pendingEntries(redis.sluice, stream.name, 'billing');
         pelCounts.push(entry?.deliveries ?? 0);
         if (ctx.deliveryCount < 3) throw new Error('not yet');
       },
@@ -117,12 +107,12 @@ describe('retries and dead letters', () => {
     assert.deepEqual(counts, [1, 2, 3]);
     assert.deepEqual(pelCounts, [1, 2, 3]);
     assert.deepEqual(processed, [3]);
-    assert.equal(await pendingCount(sluice, stream.name, 'billing'), 0);
-    assert.equal(await cliLength(server, dlqKey(stream.name)), 0);
+    assert.equal(await pendingCount(redis.sluice, stream.name, 'billing'), 0);
+    assert.equal(await cliLength(redis.server, dlqKey(stream.name)), 0);
   });
 
   test('NonRetryableError dead-letters at once: one handler call', async () => {
-    const stream = sluice.stream(`${uniquePrefix('retry')}orders`);
+    const stream = redis.sluice.stream(`${uniquePrefix('retry')}orders`);
     const id = await stream.publish(ORDER);
     let calls = 0;
     const worker = track(stream.consume({ group: 'billing', startFrom: '0', maxDeliveries: 5, backoff: 10, block: 50 }, () => {
@@ -130,7 +120,7 @@ describe('retries and dead letters', () => {
       throw new NonRetryableError('customer 67890 does not exist');
     }));
     const deadLettered = await nextEvent(worker, 'dead-lettered');
-    assert.equal(await pendingCount(sluice, stream.name, 'billing'), 0);
+    assert.equal(await pendingCount(redis.sluice, stream.name, 'billing'), 0);
     await worker.idle();
     await worker.close();
     assert.equal(calls, 1);
@@ -144,7 +134,7 @@ describe('retries and dead letters', () => {
   });
 
   test('ctx.deadLetter(reason) dead-letters at once with that reason: one handler call', async () => {
-    const stream = sluice.stream(`${uniquePrefix('retry')}orders`);
+    const stream = redis.sluice.stream(`${uniquePrefix('retry')}orders`);
     const id = await stream.publish(ORDER, { key: 'customer-67890' });
     let calls = 0;
     const worker = track(stream.consume({ group: 'billing', startFrom: '0', maxDeliveries: 5, backoff: 10, block: 50 }, async (_event, ctx) => {
@@ -154,7 +144,7 @@ describe('retries and dead letters', () => {
     let processed = 0;
     worker.on('processed', () => processed++);
     await nextEvent(worker, 'dead-lettered');
-    assert.equal(await pendingCount(sluice, stream.name, 'billing'), 0);
+    assert.equal(await pendingCount(redis.sluice, stream.name, 'billing'), 0);
     await worker.idle();
     await worker.close();
     assert.equal(calls, 1);
@@ -166,11 +156,11 @@ describe('retries and dead letters', () => {
     assert.equal(letter?.deliveryCount, 1);
     assert.deepEqual(letter?.fields, ORDER);
     assert.deepEqual(letter?.meta, { key: 'customer-67890' });
-    assert.equal(await cliLength(server, dlqKey(stream.name)), 1);
+    assert.equal(await cliLength(redis.server, dlqKey(stream.name)), 1);
   });
 
   test('handlerTimeout: the attempt fails with TimeoutError, its ctx.signal aborts (even if read late), and it is retried', async () => {
-    const stream = sluice.stream(`${uniquePrefix('retry')}orders`);
+    const stream = redis.sluice.stream(`${uniquePrefix('retry')}orders`);
     await stream.publish(ORDER);
     const errors: unknown[] = [];
     let lateAborted: boolean | undefined;
@@ -195,11 +185,11 @@ describe('retries and dead letters', () => {
     assert.equal(lateAborted, true, 'the timed-out attempt sees its signal aborted');
     await worker.idle();
     await worker.close();
-    assert.equal(await pendingCount(sluice, stream.name, 'billing'), 0);
+    assert.equal(await pendingCount(redis.sluice, stream.name, 'billing'), 0);
   });
 
   test('the retry budget lives in the PEL: it survives a restart of a worker with the same consumer name', async () => {
-    const stream = sluice.stream(`${uniquePrefix('retry')}orders`);
+    const stream = redis.sluice.stream(`${uniquePrefix('retry')}orders`);
     const id = await stream.publish(ORDER);
     const options = { group: 'billing', consumer: 'pod-a', startFrom: '0', maxDeliveries: 3, block: 50 } as const;
     // The first worker fails once, then is closed during its (long) backoff: the entry stays
@@ -210,7 +200,7 @@ describe('retries and dead letters', () => {
     await nextEvent(first, 'retrying');
     await first.close({ timeout: 1000 });
     assert.deepEqual(
-      (await pendingEntries(sluice, stream.name, 'billing')).map((p) => [p.id, p.consumer, p.deliveries]),
+      (await pendingEntries(redis.sluice, stream.name, 'billing')).map((p) => [p.id, p.consumer, p.deliveries]),
       [[id, 'pod-a', 1]],
     );
     const counts: number[] = [];
@@ -222,7 +212,7 @@ describe('retries and dead letters', () => {
     await second.close();
     assert.deepEqual(counts, [2, 3], 'the restarted worker continues the count: 3 deliveries in all');
     assert.equal(deadLettered.deliveryCount, 3);
-    assert.equal(await pendingCount(sluice, stream.name, 'billing'), 0);
+    assert.equal(await pendingCount(redis.sluice, stream.name, 'billing'), 0);
     assert.equal((await stream.deadLetters().list())[0]?.reason, 'max-deliveries');
   });
 });

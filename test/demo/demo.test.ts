@@ -1,26 +1,15 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@redis/client';
-import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
+import { uniquePrefix } from '../helpers/redis-server.js';
+import { useRedis, useTempDir } from '../helpers/fixtures.js';
 import { explain, lines, runCli, spawnCli } from '../cli/cli.js';
 import { waitFor } from '../helpers/wait.js';
 
-let redis: RedisServer;
-let dir: string;
-
-before(async () => {
-  redis = await startRedisServer();
-  dir = await mkdtemp(join(tmpdir(), 'sluice-test-demo-'));
-});
-
-after(async () => {
-  await redis?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+const redis = useRedis();
+const dir = useTempDir('sluice-test-demo-');
 
 interface Summary {
   produced: number;
@@ -39,9 +28,9 @@ function lastJson(stdout: string): Summary {
 
 test('sluice demo --exit --json: every group processes every event; malformed orders are dead-lettered by the database writer only', async () => {
   const stream = `${uniquePrefix('demo')}:events:orders`;
-  const database = join(dir, 'demo.db');
+  const database = join(dir.path, 'demo.db');
   const result = await runCli(
-    ['--redis', redis.url, 'demo', '--stream', stream, '--database', database, '--events', '600', '--rate', '0', '--invalid-every', '100', '--webhook-fail-every', '5', '--exit', '--json'],
+    ['--redis', redis.server.url, 'demo', '--stream', stream, '--database', database, '--events', '600', '--rate', '0', '--invalid-every', '100', '--webhook-fail-every', '5', '--exit', '--json'],
     { timeout: 90_000 },
   );
   assert.equal(result.code, 0, explain(result));
@@ -70,7 +59,7 @@ test('sluice demo --exit --json: every group processes every event; malformed or
     db.close();
   }
 
-  const client = createClient({ url: redis.url });
+  const client = createClient({ url: redis.server.url });
   await client.connect();
   try {
     assert.equal(await client.xLen(stream), 600);
@@ -89,8 +78,8 @@ test('sluice demo --exit --json: every group processes every event; malformed or
 
 test('sluice demo runs again on the same stream and counts only its own events; the summary names the revenue table', async () => {
   const stream = `${uniquePrefix('demo-again')}:events:orders`;
-  const database = join(dir, 'again.db');
-  const args = ['--redis', redis.url, 'demo', '--stream', stream, '--database', database, '--events', '200', '--rate', '0', '--exit'];
+  const database = join(dir.path, 'again.db');
+  const args = ['--redis', redis.server.url, 'demo', '--stream', stream, '--database', database, '--events', '200', '--rate', '0', '--exit'];
   const first = await runCli(args, { timeout: 60_000 });
   assert.equal(first.code, 0, explain(first));
   const second = await runCli(args, { timeout: 60_000 });
@@ -102,7 +91,7 @@ test('sluice demo runs again on the same stream and counts only its own events; 
 });
 
 test('sluice demo with no --redis starts the managed local redis-server and runs on it', async () => {
-  const home = join(dir, 'home');
+  const home = join(dir.path, 'home');
   const env = { SLUICE_REDIS_SERVER: undefined, SLUICE_HOME: home };
   try {
     const result = await runCli(['demo', '--events', '100', '--rate', '0', '--exit', '--json'], { env, timeout: 60_000 });
@@ -116,7 +105,7 @@ test('sluice demo with no --redis starts the managed local redis-server and runs
 });
 
 test('sluice demo refuses a bad --events value with a usage error', async () => {
-  const result = await runCli(['--redis', redis.url, 'demo', '--events', 'lots']);
+  const result = await runCli(['--redis', redis.server.url, 'demo', '--events', 'lots']);
   assert.equal(result.code, 2, explain(result));
   assert.match(result.stderr, /--events/);
   assert.match(result.stderr, /lots/);
@@ -124,7 +113,7 @@ test('sluice demo refuses a bad --events value with a usage error', async () => 
 
 test('sluice demo --port without --exit serves the dashboard and /metrics until Ctrl-C, then prints its summary', async () => {
   const stream = `${uniquePrefix('demo-live')}:events:orders`;
-  const cli = spawnCli(['--redis', redis.url, 'demo', '--stream', stream, '--database', join(dir, 'live.db'), '--events', '300', '--rate', '0', '--port', '0', '--json'], { timeout: 60_000 });
+  const cli = spawnCli(['--redis', redis.server.url, 'demo', '--stream', stream, '--database', join(dir.path, 'live.db'), '--events', '300', '--rate', '0', '--port', '0', '--json'], { timeout: 60_000 });
   const url = await waitFor(() => /dashboard (http:\/\/\S+)\//.exec(cli.stderr() + cli.stdout())?.[1], { timeout: 30_000, message: 'the dashboard URL' }).catch((error: unknown) => {
     cli.child.kill('SIGKILL');
     throw error;
@@ -138,8 +127,14 @@ test('sluice demo --port without --exit serves the dashboard and /metrics until 
     },
     { timeout: 30_000, message: 'every group processed in /metrics' },
   );
-  const overview = (await (await fetch(`${url}/api/overview`)).json()) as { streams: Array<{ name: string; length: number; groups: Array<{ name: string }> }> };
-  const ours = overview.streams.find((s) => s.name === stream);
+  // The overview is read from Redis on a short cache: wait for a read taken after the last event.
+  const ours = await waitFor(
+    async () => {
+      const overview = (await (await fetch(`${url}/api/overview`)).json()) as { streams: Array<{ name: string; length: number; groups: Array<{ name: string }> }> };
+      return overview.streams.find((s) => s.name === stream && s.length === 300);
+    },
+    { timeout: 10_000, message: 'the overview shows the 300 events' },
+  );
   assert.equal(ours?.length, 300);
   assert.deepEqual(ours?.groups.map((g) => g.name).sort(), ['orders-analytics', 'orders-db', 'orders-webhook']);
   assert.equal(cli.child.exitCode, null, 'the demo keeps running without --exit');

@@ -1,23 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { BackpressureError, connect, type Sluice } from '../../src/index.js';
+import { describe, test } from 'node:test';
+import { BackpressureError } from '../../src/index.js';
 import { groupLags } from '../../src/flow/lag.js';
-import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
+import { uniquePrefix } from '../helpers/redis-server.js';
+import { useSluice } from '../helpers/sluice-fixture.js';
 import { waitFor } from '../helpers/wait.js';
 import { calls, catchUp, createGroup, streamIds, xinfoLag } from './helpers.js';
 
-let server: RedisServer;
-let sluice: Sluice;
-
-before(async () => {
-  server = await startRedisServer();
-  sluice = await connect({ url: server.url });
-});
-
-after(async () => {
-  await sluice?.close();
-  await server?.close();
-});
+const redis = useSluice();
 
 function isBackpressure(pattern: RegExp) {
   return (error: unknown) => {
@@ -45,10 +35,10 @@ async function publishUntilRefused(publish: (n: number) => Promise<string>, atte
 describe('backpressure', () => {
   test("onLimit 'reject': once a group lags more than maxLag, BackpressureError names the group and its lag", async () => {
     const name = `${uniquePrefix('bp')}reject`;
-    const conn = sluice.connection;
+    const conn = redis.sluice.connection;
     await createGroup(conn, name, 'billing', '$');
     await createGroup(conn, name, 'analytics', '$');
-    const stream = sluice.stream(name, { backpressure: { maxLag: 5, onLimit: 'reject' } });
+    const stream = redis.sluice.stream(name, { backpressure: { maxLag: 5, onLimit: 'reject' } });
     const { ids, error } = await publishUntilRefused(async (n) => {
       const id = await stream.publish({ n });
       await catchUp(conn, name, 'analytics');
@@ -61,24 +51,24 @@ describe('backpressure', () => {
     assert.deepEqual(await streamIds(conn, name), ids, 'the refused event was not written');
 
     // Only the listed groups count: billing's lag does not hold back a producer that watches analytics.
-    const watchingAnalytics = sluice.stream(name, { backpressure: { maxLag: 5, groups: ['analytics'], onLimit: 'reject' } });
+    const watchingAnalytics = redis.sluice.stream(name, { backpressure: { maxLag: 5, groups: ['analytics'], onLimit: 'reject' } });
     await watchingAnalytics.publish({ n: 'counted-for-analytics-only' });
   });
 
   test("onLimit 'block': a publish waits while the group lags and resolves once its consumer catches up", async () => {
     const name = `${uniquePrefix('bp')}block`;
-    const conn = sluice.connection;
+    const conn = redis.sluice.connection;
     await createGroup(conn, name, 'billing', '$');
-    const stream = sluice.stream(name, { backpressure: { maxLag: 3, cacheFor: 20 } });
+    const stream = redis.sluice.stream(name, { backpressure: { maxLag: 3, cacheFor: 20 } });
     for (let n = 0; n < 4; n++) await stream.publish({ n });
-    const measured = await calls(server, 'xinfo|groups');
+    const measured = await calls(redis.server, 'xinfo|groups');
     let resolved = false;
     const blocked = stream.publish({ n: 'blocked' }).then((id) => {
       resolved = true;
       return id;
     });
     // The gate keeps measuring and keeps the publish waiting.
-    await waitFor(async () => (await calls(server, 'xinfo|groups')) >= measured + 3, { message: 'the gate measured the lag again' });
+    await waitFor(async () => (await calls(redis.server, 'xinfo|groups')) >= measured + 3, { message: 'the gate measured the lag again' });
     assert.equal(resolved, false, 'the publish waits while billing lags 4 entries (limit 3)');
     assert.equal((await streamIds(conn, name)).length, 4);
 
@@ -89,9 +79,9 @@ describe('backpressure', () => {
 
   test("onLimit 'block' with a timeout: BackpressureError after about the timeout, nothing written", async () => {
     const name = `${uniquePrefix('bp')}block-timeout`;
-    const conn = sluice.connection;
+    const conn = redis.sluice.connection;
     await createGroup(conn, name, 'billing', '$');
-    const stream = sluice.stream(name, { backpressure: { maxLag: 0, timeout: '300ms', cacheFor: 20 } });
+    const stream = redis.sluice.stream(name, { backpressure: { maxLag: 0, timeout: '300ms', cacheFor: 20 } });
     await stream.publish({ n: 0 });
     const started = Date.now();
     await assert.rejects(stream.publish({ n: 1 }), isBackpressure(/group billing lags 1 entries .*stayed so for 300 ms/));
@@ -101,14 +91,14 @@ describe('backpressure', () => {
   });
 
   test('maxLen is a hard cap: the stream never holds more, one publish at a time or many at once', async () => {
-    const conn = sluice.connection;
-    const oneByOne = sluice.stream(`${uniquePrefix('bp')}cap`, { backpressure: { maxLen: 10, onLimit: 'reject' } });
+    const conn = redis.sluice.connection;
+    const oneByOne = redis.sluice.stream(`${uniquePrefix('bp')}cap`, { backpressure: { maxLen: 10, onLimit: 'reject' } });
     const { ids, error } = await publishUntilRefused((n) => oneByOne.publish({ n }), 30);
     assert.equal(ids.length, 10);
     isBackpressure(new RegExp(`${oneByOne.name} holds 10 entries \\(limit 10\\)`))(error);
     assert.deepEqual(await streamIds(conn, oneByOne.name), ids);
 
-    const burst = sluice.stream(`${uniquePrefix('bp')}cap-burst`, { backpressure: { maxLen: 10, onLimit: 'reject' } });
+    const burst = redis.sluice.stream(`${uniquePrefix('bp')}cap-burst`, { backpressure: { maxLen: 10, onLimit: 'reject' } });
     const results = await Promise.allSettled(Array.from({ length: 50 }, (_, n) => burst.publish({ n })));
     const stored = results.filter((r) => r.status === 'fulfilled');
     for (const r of results) if (r.status === 'rejected') assert.ok(r.reason instanceof BackpressureError, String(r.reason));
@@ -118,38 +108,38 @@ describe('backpressure', () => {
 
   test("maxLen with 'block': a capped publish goes through once the stream is trimmed", async () => {
     const name = `${uniquePrefix('bp')}cap-block`;
-    const stream = sluice.stream(name, { backpressure: { maxLen: 3, cacheFor: 20 } });
+    const stream = redis.sluice.stream(name, { backpressure: { maxLen: 3, cacheFor: 20 } });
     for (let n = 0; n < 3; n++) await stream.publish({ n });
-    const measured = await calls(server, 'xlen');
+    const measured = await calls(redis.server, 'xlen');
     let resolved = false;
     const blocked = stream.publish({ n: 'capped' }).then((id) => {
       resolved = true;
       return id;
     });
-    await waitFor(async () => (await calls(server, 'xlen')) >= measured + 3, { message: 'the gate measured the length again' });
+    await waitFor(async () => (await calls(redis.server, 'xlen')) >= measured + 3, { message: 'the gate measured the length again' });
     assert.equal(resolved, false);
-    await sluice.connection.command(['XTRIM', name, 'MAXLEN', '=', '1']);
+    await redis.sluice.connection.command(['XTRIM', name, 'MAXLEN', '=', '1']);
     const id = await blocked;
-    assert.deepEqual((await streamIds(sluice.connection, name)).slice(-1), [id]);
+    assert.deepEqual((await streamIds(redis.sluice.connection, name)).slice(-1), [id]);
   });
 
   test('a group whose lag Redis reports as nil (after XDEL) has its lag counted, not taken as zero', async () => {
     const name = `${uniquePrefix('bp')}nil-lag`;
-    const conn = sluice.connection;
+    const conn = redis.sluice.connection;
     await createGroup(conn, name, 'billing', '0');
     await createGroup(conn, name, 'fraud', '0');
-    const ids = await sluice.stream(name).publishMany(Array.from({ length: 10 }, (_, n) => ({ n })));
+    const ids = await redis.sluice.stream(name).publishMany(Array.from({ length: 10 }, (_, n) => ({ n })));
     // fraud reads all but the last two; then two entries ahead of both groups are deleted.
     await conn.command(['XREADGROUP', 'GROUP', 'fraud', 'c1', 'COUNT', '8', 'STREAMS', name, '>']);
     await conn.command(['XDEL', name, ids[9] as string, ids[8] as string]);
     assert.equal(await xinfoLag(conn, name, 'billing'), null, 'Redis cannot tell the lag after the XDEL');
 
-    const guarded = sluice.stream(name, { backpressure: { maxLag: 5, onLimit: 'reject' } });
+    const guarded = redis.sluice.stream(name, { backpressure: { maxLag: 5, onLimit: 'reject' } });
     // billing is 8 entries behind: counted up to the limit + 1, it is over.
     await assert.rejects(guarded.publish({ n: 'x' }), isBackpressure(new RegExp(`group billing lags at least 6 entries behind ${name} \\(limit 5\\)`)));
     // fraud alone is not over (nothing left to deliver to it): its nil lag is counted as 0 for real.
     assert.equal(await xinfoLag(conn, name, 'fraud'), null);
-    const fraudOnly = sluice.stream(name, { backpressure: { maxLag: 5, groups: ['fraud'], onLimit: 'reject' } });
+    const fraudOnly = redis.sluice.stream(name, { backpressure: { maxLag: 5, groups: ['fraud'], onLimit: 'reject' } });
     await fraudOnly.publish({ n: 'y' });
     const lags = Object.fromEntries((await groupLags(conn, name)).map((l) => [l.group, l.lag]));
     assert.deepEqual(lags, { billing: 9, fraud: 1 });

@@ -1,28 +1,19 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { connect, DurabilityError, type Sluice } from '../../src/index.js';
 import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
+import { onCleanup, useRedis } from '../helpers/fixtures.js';
 import { cliLength, cliRange } from '../helpers/streams.js';
 import { waitFor } from '../helpers/wait.js';
 import { calls, infoField } from './helpers.js';
 
 // Redis 7.0 (the floor CI tests) has no WAITAOF: `fsync` is only possible where every write is
 // fsynced before its reply (appendonly yes, appendfsync always), and must be refused elsewhere.
-let everysec: RedisServer;
-let always: RedisServer;
+const everysec = useRedis({ appendonly: true, appendfsync: 'everysec' });
+const always = useRedis({ appendonly: true, appendfsync: 'always' });
 const open: Sluice[] = [];
 
-before(async () => {
-  [everysec, always] = await Promise.all([
-    startRedisServer({ appendonly: true, appendfsync: 'everysec' }),
-    startRedisServer({ appendonly: true, appendfsync: 'always' }),
-  ]);
-});
-
-after(async () => {
-  await Promise.all(open.map((s) => s.close()));
-  await Promise.all([everysec?.close(), always?.close()]);
-});
+onCleanup(() => Promise.all(open.map((s) => s.close())));
 
 async function sluiceOn(server: RedisServer): Promise<Sluice> {
   const sluice = await connect({ url: server.url });
@@ -41,30 +32,30 @@ function isDurabilityError(code: DurabilityError['code'], pattern: RegExp) {
 
 describe('durability', () => {
   test("'fsync' on a server with appendfsync everysec: DurabilityError ERR_DURABILITY_UNSUPPORTED, nothing written", async () => {
-    const sluice = await sluiceOn(everysec);
+    const sluice = await sluiceOn(everysec.server);
     if ((await sluice.capabilities()).waitAof) return assert.fail('this test expects a server without WAITAOF (Redis 7.0)');
     const refused = isDurabilityError('ERR_DURABILITY_UNSUPPORTED', /appendonly yes with appendfsync always.*appendfsync everysec/);
     const stream = sluice.stream(`${uniquePrefix('dur')}fsync-stream`, { durability: 'fsync' });
     await assert.rejects(stream.publish({ n: 1 }), refused);
     await assert.rejects(stream.publishMany([{ n: 2 }, { n: 3 }]), refused);
-    assert.equal(await everysec.cli('EXISTS', stream.name), '0', 'nothing was written');
+    assert.equal(await everysec.server.cli('EXISTS', stream.name), '0', 'nothing was written');
 
     const plain = sluice.stream(`${uniquePrefix('dur')}fsync-publish`);
     await assert.rejects(plain.publish({ n: 1 }, { durability: 'fsync' }), refused);
-    assert.equal(await everysec.cli('EXISTS', plain.name), '0');
+    assert.equal(await everysec.server.cli('EXISTS', plain.name), '0');
     // The same stream without asking for it publishes as usual.
     await plain.publish({ n: 2 });
-    assert.equal(await cliLength(everysec, plain.name), 1);
+    assert.equal(await cliLength(everysec.server, plain.name), 1);
   });
 
   test("'fsync' is accepted with appendonly yes and appendfsync always (the stream's or one publish's)", async () => {
-    const sluice = await sluiceOn(always);
+    const sluice = await sluiceOn(always.server);
     const stream = sluice.stream(`${uniquePrefix('dur')}fsync-ok`, { durability: 'fsync' });
     const ids = [await stream.publish({ n: 1 }), ...(await stream.publishMany([{ n: 2 }, { n: 3 }]))];
     const plain = sluice.stream(`${uniquePrefix('dur')}fsync-ok-publish`);
     const one = await plain.publish({ n: 4 }, { durability: 'fsync' });
-    assert.deepEqual((await cliRange(always, stream.name)).map(([id]) => id), ids);
-    assert.deepEqual((await cliRange(always, plain.name)).map(([id]) => id), [one]);
+    assert.deepEqual((await cliRange(always.server, stream.name)).map(([id]) => id), ids);
+    assert.deepEqual((await cliRange(always.server, plain.name)).map(([id]) => id), [one]);
   });
 
   test("a refused 'fsync' is checked again on the next publish: the server's settings may have changed", async () => {
@@ -113,7 +104,7 @@ describe('durability', () => {
   });
 
   test('{ replicas: 1 } with no replica: ERR_DURABILITY_TIMEOUT after the timeout, saying the event is stored, and it is', async () => {
-    const sluice = await sluiceOn(everysec);
+    const sluice = await sluiceOn(everysec.server);
     const stream = sluice.stream(`${uniquePrefix('dur')}no-replica`, { durability: { replicas: 1, timeout: 100 } });
     const started = Date.now();
     const error = await stream.publish({ order_id: '12345' }).then(
@@ -124,11 +115,11 @@ describe('durability', () => {
     isDurabilityError('ERR_DURABILITY_TIMEOUT', /Only 0 of 1 replicas acknowledged within 100 ms; the event \S+ is stored on the primary but not yet replicated/)(error);
     assert.ok(elapsed >= 100 && elapsed < 1000, `failed after ${elapsed} ms`);
     const eventId = (error as DurabilityError).eventId;
-    assert.deepEqual(await cliRange(everysec, stream.name), [[eventId, ['order_id', '12345']]], 'the event IS in the stream');
+    assert.deepEqual(await cliRange(everysec.server, stream.name), [[eventId, ['order_id', '12345']]], 'the event IS in the stream');
 
     // Per publish, on a stream without durability of its own.
     const plain = sluice.stream(`${uniquePrefix('dur')}no-replica-publish`);
     await assert.rejects(plain.publish({ n: 1 }, { durability: { replicas: 1, timeout: 50 } }), isDurabilityError('ERR_DURABILITY_TIMEOUT', /stored/));
-    assert.equal(await cliLength(everysec, plain.name), 1);
+    assert.equal(await cliLength(everysec.server, plain.name), 1);
   });
 });

@@ -1,34 +1,24 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { after, before, describe, test } from 'node:test';
-import { connect, idTime, type Sluice } from '../../src/index.js';
-import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
+import { describe, test } from 'node:test';
+import { idTime } from '../../src/index.js';
+import { uniquePrefix } from '../helpers/redis-server.js';
+import { useSluice } from '../helpers/sluice-fixture.js';
 import { cliRange } from '../helpers/streams.js';
 import { waitFor } from '../helpers/wait.js';
 import { calls } from './helpers.js';
 
-let server: RedisServer;
-let sluice: Sluice;
-
-before(async () => {
-  // DEBUG SLEEP holds the server still while a test lines up what it does next.
-  server = await startRedisServer({ args: ['--enable-debug-command', 'local'] });
-  sluice = await connect({ url: server.url });
-});
-
-after(async () => {
-  await sluice?.close();
-  await server?.close();
-});
+// DEBUG SLEEP holds the server still while a test lines up what it does next.
+const redis = useSluice({ redis: { args: ['--enable-debug-command', 'local'] } });
 
 /** The `$idk` of every entry of a stream, in order. */
 async function keysOf(stream: string): Promise<string[]> {
-  return (await cliRange(server, stream)).map(([, fields]) => fields[fields.indexOf('$idk') + 1] as string);
+  return (await cliRange(redis.server, stream)).map(([, fields]) => fields[fields.indexOf('$idk') + 1] as string);
 }
 
 /** The CLIENT LIST ID of the publisher's own connection. */
 async function publisherClientId(): Promise<string> {
-  const line = (await server.cli('CLIENT', 'LIST')).split('\n').find((l) => /name=\S+:publisher /.test(l));
+  const line = (await redis.server.cli('CLIENT', 'LIST')).split('\n').find((l) => /name=\S+:publisher /.test(l));
   const id = /\bid=(\d+)/.exec(line ?? '')?.[1];
   assert.ok(id, 'the publisher is connected');
   return id;
@@ -36,12 +26,12 @@ async function publisherClientId(): Promise<string> {
 
 /** True while redis-server's main thread sleeps in DEBUG SLEEP (its kernel wait channel, Linux). */
 async function serverSleeping(): Promise<boolean> {
-  return /nanosleep/.test(await readFile(`/proc/${server.pid}/wchan`, 'utf8'));
+  return /nanosleep/.test(await readFile(`/proc/${redis.server.pid}/wchan`, 'utf8'));
 }
 
 describe('idempotent publish', () => {
   test('the same key twice gives the same ID and one entry; different keys, two', async () => {
-    const stream = sluice.stream(`${uniquePrefix('idk')}orders`);
+    const stream = redis.sluice.stream(`${uniquePrefix('idk')}orders`);
     const first = await stream.publish({ order_id: '1' }, { idempotencyKey: 'order-1' });
     const again = await stream.publish({ order_id: '1' }, { idempotencyKey: 'order-1' });
     assert.equal(again, first);
@@ -50,11 +40,11 @@ describe('idempotent publish', () => {
     assert.notEqual(other, first);
     assert.deepEqual(await keysOf(stream.name), ['order-1', 'order-2']);
     // Stored as redis-cli shows it: the event's fields, then `$idk`.
-    assert.deepEqual((await cliRange(server, stream.name))[0], [first, ['order_id', '1', '$idk', 'order-1']]);
+    assert.deepEqual((await cliRange(redis.server, stream.name))[0], [first, ['order_id', '1', '$idk', 'order-1']]);
   });
 
   test('the same key twice in one batch: written once, both calls get its ID', async () => {
-    const stream = sluice.stream(`${uniquePrefix('idk')}batch`);
+    const stream = redis.sluice.stream(`${uniquePrefix('idk')}batch`);
     const ids = await Promise.all([
       stream.publish({ n: 1 }, { idempotencyKey: 'k' }),
       stream.publish({ n: 2 }, { idempotencyKey: 'k' }),
@@ -65,19 +55,19 @@ describe('idempotent publish', () => {
   });
 
   test("the stream's maxLen applies to idempotent publishes too", async () => {
-    const stream = sluice.stream(`${uniquePrefix('idk')}capped`, { retention: { maxLen: 3, exact: true } });
+    const stream = redis.sluice.stream(`${uniquePrefix('idk')}capped`, { retention: { maxLen: 3, exact: true } });
     for (let n = 0; n < 6; n++) await stream.publish({ n }, { idempotencyKey: `k${n}` });
     assert.deepEqual(await keysOf(stream.name), ['k3', 'k4', 'k5']);
   });
 
   test('a reply lost with a killed connection: the publish is retried after the reconnect and the stream holds one entry', async () => {
-    const stream = sluice.stream(`${uniquePrefix('idk')}killed`);
+    const stream = redis.sluice.stream(`${uniquePrefix('idk')}killed`);
     await stream.publish({ n: 'warm' }, { idempotencyKey: 'warm' }); // connection open, script loaded
-    const killer = await sluice.connection.duplicate('killer');
-    const sleeper = await sluice.connection.duplicate('sleeper');
+    const killer = await redis.sluice.connection.duplicate('killer');
+    const sleeper = await redis.sluice.connection.duplicate('sleeper');
     try {
       const victim = await publisherClientId();
-      const [evalshaBefore, xaddBefore] = [await calls(server, 'evalsha'), await calls(server, 'xadd')];
+      const [evalshaBefore, xaddBefore] = [await calls(redis.server, 'evalsha'), await calls(redis.server, 'xadd')];
       // While the server sleeps, the publish and then the CLIENT KILL queue up on their sockets.
       // When it wakes it runs them in that order, in one round: the EVALSHA executes, and the
       // kill drops its connection before the reply is written.
@@ -93,41 +83,41 @@ describe('idempotent publish', () => {
       const id = await published;
       assert.notEqual(await publisherClientId(), victim, 'the publisher reconnected');
       assert.deepEqual(await keysOf(stream.name), ['warm', 'order-12345'], 'one entry for the key');
-      assert.equal((await cliRange(server, stream.name))[1]?.[0], id, 'the publish resolved to the stored ID');
+      assert.equal((await cliRange(redis.server, stream.name))[1]?.[0], id, 'the publish resolved to the stored ID');
       // The script ran twice (the lost reply, then the retry) and added once: the retry was deduped.
-      assert.equal((await calls(server, 'evalsha')) - evalshaBefore, 2);
-      assert.equal((await calls(server, 'xadd')) - xaddBefore, 1);
+      assert.equal((await calls(redis.server, 'evalsha')) - evalshaBefore, 2);
+      assert.equal((await calls(redis.server, 'xadd')) - xaddBefore, 1);
     } finally {
       await Promise.all([killer.close(), sleeper.close()]);
     }
   });
 
   test('after SCRIPT FLUSH, idempotent publishes reload the script and still dedupe', async () => {
-    const stream = sluice.stream(`${uniquePrefix('idk')}flushed`);
+    const stream = redis.sluice.stream(`${uniquePrefix('idk')}flushed`);
     const first = await stream.publish({ n: 1 }, { idempotencyKey: 'a' });
-    assert.equal(await server.cli('SCRIPT', 'FLUSH'), 'OK');
-    const loads = await calls(server, 'script|load');
+    assert.equal(await redis.server.cli('SCRIPT', 'FLUSH'), 'OK');
+    const loads = await calls(redis.server, 'script|load');
     const [again, second] = await Promise.all([stream.publish({ n: 1 }, { idempotencyKey: 'a' }), stream.publish({ n: 2 }, { idempotencyKey: 'b' })]);
     assert.equal(again, first);
     assert.notEqual(second, first);
-    assert.ok((await calls(server, 'script|load')) > loads, 'the script was loaded again');
+    assert.ok((await calls(redis.server, 'script|load')) > loads, 'the script was loaded again');
     assert.deepEqual(await keysOf(stream.name), ['a', 'b']);
   });
 
   test('a batch that meets NOSCRIPT is written in call order, loading the script once', async () => {
-    const stream = sluice.stream(`${uniquePrefix('idk')}flushed-batch`);
+    const stream = redis.sluice.stream(`${uniquePrefix('idk')}flushed-batch`);
     await stream.publish({ n: 'warm' }, { idempotencyKey: 'warm' });
-    assert.equal(await server.cli('SCRIPT', 'FLUSH'), 'OK');
-    const loads = await calls(server, 'script|load');
+    assert.equal(await redis.server.cli('SCRIPT', 'FLUSH'), 'OK');
+    const loads = await calls(redis.server, 'script|load');
     const keys = Array.from({ length: 50 }, (_, n) => `order-${n}`);
     const ids = await Promise.all(keys.map((key, n) => stream.publish({ n }, { idempotencyKey: key })));
     assert.deepEqual(await keysOf(stream.name), ['warm', ...keys]);
-    assert.deepEqual((await cliRange(server, stream.name)).slice(1).map(([id]) => id), ids);
-    assert.equal((await calls(server, 'script|load')) - loads, 1);
+    assert.deepEqual((await cliRange(redis.server, stream.name)).slice(1).map(([id]) => id), ids);
+    assert.equal((await calls(redis.server, 'script|load')) - loads, 1);
   });
 
   test('the window by count: with maxKeys 2 the oldest key is forgotten after two more', async () => {
-    const stream = sluice.stream(`${uniquePrefix('idk')}count`, { idempotency: { maxKeys: 2 } });
+    const stream = redis.sluice.stream(`${uniquePrefix('idk')}count`, { idempotency: { maxKeys: 2 } });
     const k1 = await stream.publish({ n: 1 }, { idempotencyKey: 'k1' });
     await stream.publish({ n: 2 }, { idempotencyKey: 'k2' });
     await stream.publish({ n: 3 }, { idempotencyKey: 'k3' });
@@ -140,7 +130,7 @@ describe('idempotent publish', () => {
   });
 
   test('the window by count forgets the oldest key even when several keys were seen in the same millisecond', async () => {
-    const stream = sluice.stream(`${uniquePrefix('idk')}count-batch`, { idempotency: { maxKeys: 2 } });
+    const stream = redis.sluice.stream(`${uniquePrefix('idk')}count-batch`, { idempotency: { maxKeys: 2 } });
     // One batch: very likely the same server millisecond. Insertion order differs from key order.
     await Promise.all(['c', 'b', 'a'].map((key) => stream.publish({ key }, { idempotencyKey: key })));
     await stream.publish({ key: 'a' }, { idempotencyKey: 'a' });
@@ -151,7 +141,7 @@ describe('idempotent publish', () => {
   });
 
   test('the window by time: once it has passed, the same key writes again', async () => {
-    const stream = sluice.stream(`${uniquePrefix('idk')}time`, { idempotency: { window: '200ms' } });
+    const stream = redis.sluice.stream(`${uniquePrefix('idk')}time`, { idempotency: { window: '200ms' } });
     const first = await stream.publish({ n: 1 }, { idempotencyKey: 'k' });
     assert.equal(await stream.publish({ n: 1 }, { idempotencyKey: 'k' }), first);
     await waitFor(() => Date.now() > idTime(first) + 200, { message: 'the window passed' });

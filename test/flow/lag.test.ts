@@ -1,23 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { connect, type Sluice } from '../../src/index.js';
+import { describe, test } from 'node:test';
 import { groupLags, type GroupLag } from '../../src/flow/lag.js';
 import type { RedisConnection } from '../../src/redis/connection.js';
-import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
+import { uniquePrefix } from '../helpers/redis-server.js';
+import { useSluice } from '../helpers/sluice-fixture.js';
 import { createGroup, readNew, xinfoLag } from './helpers.js';
 
-let server: RedisServer;
-let sluice: Sluice;
-
-before(async () => {
-  server = await startRedisServer();
-  sluice = await connect({ url: server.url });
-});
-
-after(async () => {
-  await sluice?.close();
-  await server?.close();
-});
+const redis = useSluice();
 
 /** The true lag: entries after the group's last-delivered ID, counted one by one. */
 async function trueLag(conn: RedisConnection, stream: string, lag: GroupLag): Promise<number> {
@@ -31,10 +20,10 @@ function byGroup(lags: GroupLag[]): Record<string, Omit<GroupLag, 'group' | 'las
 describe('groupLags', () => {
   test('the lag XINFO reports, and the lag counted when XINFO says nil after XDEL, are the true counts', async () => {
     const name = `${uniquePrefix('lag')}s`;
-    const conn = sluice.connection;
+    const conn = redis.sluice.connection;
     await createGroup(conn, name, 'fresh', '0');
     await createGroup(conn, name, 'partway', '0');
-    const ids = await sluice.stream(name).publishMany(Array.from({ length: 10 }, (_, n) => ({ n })));
+    const ids = await redis.sluice.stream(name).publishMany(Array.from({ length: 10 }, (_, n) => ({ n })));
     await createGroup(conn, name, 'tail', '$');
     assert.deepEqual(await readNew(conn, name, 'partway', 3), ids.slice(0, 3));
 
@@ -71,9 +60,9 @@ describe('groupLags', () => {
 
   test('counted in pages: a nil lag larger than one XRANGE page is exact', async () => {
     const name = `${uniquePrefix('lag')}pages`;
-    const conn = sluice.connection;
+    const conn = redis.sluice.connection;
     await createGroup(conn, name, 'fresh', '0');
-    const ids = await sluice.stream(name).publishMany(Array.from({ length: 2500 }, (_, n) => ({ n })));
+    const ids = await redis.sluice.stream(name).publishMany(Array.from({ length: 2500 }, (_, n) => ({ n })));
     await conn.command(['XDEL', name, ids[2499] as string]);
     assert.equal(await xinfoLag(conn, name, 'fresh'), null);
     assert.deepEqual(byGroup(await groupLags(conn, name)), { fresh: { lag: 2499, exact: true, pending: 0 } });
@@ -82,9 +71,9 @@ describe('groupLags', () => {
 
   test('after trimming, the reported lag counts only entries still there', async () => {
     const name = `${uniquePrefix('lag')}trimmed`;
-    const conn = sluice.connection;
+    const conn = redis.sluice.connection;
     await createGroup(conn, name, 'fresh', '0');
-    await sluice.stream(name).publishMany(Array.from({ length: 10 }, (_, n) => ({ n })));
+    await redis.sluice.stream(name).publishMany(Array.from({ length: 10 }, (_, n) => ({ n })));
     await conn.command(['XTRIM', name, 'MAXLEN', '=', '4']);
     const [lag] = await groupLags(conn, name);
     assert.ok(lag);
@@ -93,6 +82,6 @@ describe('groupLags', () => {
   });
 
   test('a stream that does not exist has no groups and no lag', async () => {
-    assert.deepEqual(await groupLags(sluice.connection, `${uniquePrefix('lag')}missing`), []);
+    assert.deepEqual(await groupLags(redis.sluice.connection, `${uniquePrefix('lag')}missing`), []);
   });
 });

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { connect, RedisServerError, type Sluice } from '../../src/index.js';
+import { BackpressureError, connect, RedisServerError, type Sluice } from '../../src/index.js';
 import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
 import { cliRange } from '../helpers/streams.js';
+import { waitFor } from '../helpers/wait.js';
 import { catchUp, createGroup, streamIds } from './helpers.js';
+import { OpenLoop } from './open-loop.js';
 
 // A producer meets Redis restarting and Redis full: the first is waited out within the publish
 // timeout, the second is a typed error, and neither loses or invents an event.
@@ -47,6 +49,44 @@ describe('outages', () => {
     assert.equal(ids[2], before[1], 'the repeated key resolved to the first publish');
     assert.deepEqual(await streamIds(sluice.connection, name), [...before, ids[0], ids[1]], 'every event once, in order');
     assert.equal((await catchUp(sluice.connection, name, 'billing')).length, 4);
+  });
+
+  test('redis-server killed (SIGKILL) and restarted (AOF) under an open loop of publishes: at most maxBuffered + maxWaiting held, the rest refused at once; every accepted event stored once, in call order', async () => {
+    const sluice = await connect({ url: restarting.url, commandTimeout: '8s', publisher: { maxBuffered: 300, maxWaiting: 200 } });
+    open.push(sluice);
+    const name = `${uniquePrefix('out')}open-loop`;
+    const stream = sluice.stream(name);
+    // Awaited: nothing is in flight at the kill, so nothing can be stored twice by the resend.
+    const warm = await stream.publish({ n: 'warm' });
+    await restarting.kill('SIGKILL');
+
+    const loop = new OpenLoop((n) => stream.publish({ n }));
+    // One burst past the bound (300 held for the connection, 200 waiting, 500 refused), then
+    // 50 calls every 5 ms through the restart.
+    loop.burst(1000);
+    loop.start(50, 5);
+    try {
+      await restarting.start();
+      await waitFor(() => loop.ended('stored').length >= 2000, { timeout: 20_000, message: () => `${loop.ended('stored').length} stored` });
+    } finally {
+      await loop.stop();
+    }
+    assert.equal(loop.mostOutstanding, 500, 'the bound is reached, never passed');
+    const stored = loop.ended('stored');
+    const refused = loop.ended(BackpressureError);
+    assert.equal(stored.length + refused.length, loop.calls.length, 'each call stored or refused: the outage was shorter than the timeout');
+    assert.deepEqual(
+      loop.calls.slice(0, 1000).map((c) => (c.id === undefined ? 'refused' : 'stored')),
+      Array.from({ length: 1000 }, (_, n) => (n < 500 ? 'stored' : 'refused')),
+      'of the first burst, the 500 within the bound were kept and stored, the others refused',
+    );
+    for (const call of refused) assert.ok((call.tookMs as number) < 100, `refused after ${call.tookMs} ms`);
+    // Exactly the accepted events, each once, in call order, after the one before the kill (AOF).
+    assert.deepEqual(await streamIds(sluice.connection, name), [warm, ...stored.map((c) => c.id)]);
+    assert.deepEqual(
+      (await cliRange(restarting, name)).map(([, fields]) => fields[1]),
+      ['warm', ...stored.map((c) => String(c.n))],
+    );
   });
 
   test('Redis full (maxmemory, noeviction): the publish rejects with ERR_REDIS_OOM, and every event confirmed before is there', async () => {

@@ -1,22 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { connect, idTime, type Sluice } from '../../src/index.js';
-import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
+import { describe, test } from 'node:test';
+import { idTime } from '../../src/index.js';
+import { uniquePrefix } from '../helpers/redis-server.js';
+import { useSluice } from '../helpers/sluice-fixture.js';
 import { waitFor } from '../helpers/wait.js';
 import { catchUp, createGroup, readNew, runFixture, streamIds } from './helpers.js';
 
-let server: RedisServer;
-let sluice: Sluice;
-
-before(async () => {
-  server = await startRedisServer();
-  sluice = await connect({ url: server.url });
-});
-
-after(async () => {
-  await sluice?.close();
-  await server?.close();
-});
+const redis = useSluice();
 
 function events(count: number, from = 0) {
   return Array.from({ length: count }, (_, i) => ({ n: from + i }));
@@ -26,8 +16,8 @@ const MAX_LEN = 5;
 
 describe('retention that respects groups', () => {
   test('a lagging group never loses an undelivered entry; the report, info() and the clean-up after it catches up', async () => {
-    const stream = sluice.stream(`${uniquePrefix('ret')}orders`, { retention: { maxLen: MAX_LEN, exact: true, respectGroups: true } });
-    const conn = sluice.connection;
+    const stream = redis.sluice.stream(`${uniquePrefix('ret')}orders`, { retention: { maxLen: MAX_LEN, exact: true, respectGroups: true } });
+    const conn = redis.sluice.connection;
     await createGroup(conn, stream.name, 'lagging', '0');
     await createGroup(conn, stream.name, 'current', '$');
     const published: string[] = [];
@@ -84,8 +74,8 @@ describe('retention that respects groups', () => {
   });
 
   test('an entry delivered but not acknowledged is never trimmed, whatever the policy', async () => {
-    const stream = sluice.stream(`${uniquePrefix('ret')}pending`, { retention: { maxLen: MAX_LEN, exact: true, respectGroups: true } });
-    const conn = sluice.connection;
+    const stream = redis.sluice.stream(`${uniquePrefix('ret')}pending`, { retention: { maxLen: MAX_LEN, exact: true, respectGroups: true } });
+    const conn = redis.sluice.connection;
     await createGroup(conn, stream.name, 'workers', '$');
     const ids = await stream.publishMany(events(50));
     assert.deepEqual(await readNew(conn, stream.name, 'workers'), ids);
@@ -115,9 +105,9 @@ describe('retention that respects groups', () => {
   });
 
   test('a long stream: the pass removes everything below the slowest group, exactly or by whole nodes, and counts what it keeps', async () => {
-    const conn = sluice.connection;
+    const conn = redis.sluice.connection;
     for (const exact of [true, false]) {
-      const stream = sluice.stream(`${uniquePrefix('ret')}long-${exact}`, { retention: { maxLen: 100, exact, respectGroups: true } });
+      const stream = redis.sluice.stream(`${uniquePrefix('ret')}long-${exact}`, { retention: { maxLen: 100, exact, respectGroups: true } });
       await createGroup(conn, stream.name, 'slow', '0');
       await createGroup(conn, stream.name, 'fast', '0');
       const ids = await stream.publishMany(events(3000));
@@ -142,8 +132,8 @@ describe('retention that respects groups', () => {
   });
 
   test('maxAge respecting groups keeps what a lagging group needs, removes the rest once it caught up', async () => {
-    const stream = sluice.stream(`${uniquePrefix('ret')}age`, { retention: { maxAge: '100ms', exact: true, respectGroups: true } });
-    const conn = sluice.connection;
+    const stream = redis.sluice.stream(`${uniquePrefix('ret')}age`, { retention: { maxAge: '100ms', exact: true, respectGroups: true } });
+    const conn = redis.sluice.connection;
     await createGroup(conn, stream.name, 'lagging', '0');
     const old = await stream.publishMany(events(10));
     const oldEnough = idTime(old[old.length - 1] as string) + 100;
@@ -160,11 +150,11 @@ describe('retention that respects groups', () => {
 
   test('the producers run a pass on their own: publishing is enough to get the report', async () => {
     const name = `${uniquePrefix('ret')}producer-pass`;
-    const conn = sluice.connection;
+    const conn = redis.sluice.connection;
     await createGroup(conn, name, 'lagging', '0');
     // Written by a producer without the policy (e.g. redis-cli), so no pass has run yet.
-    const before = await sluice.stream(name).publishMany(events(30));
-    const stream = sluice.stream(name, { retention: { maxLen: MAX_LEN, exact: true, respectGroups: true } });
+    const before = await redis.sluice.stream(name).publishMany(events(30));
+    const stream = redis.sluice.stream(name, { retention: { maxLen: MAX_LEN, exact: true, respectGroups: true } });
     const id = await stream.publish({ n: 'next' });
     const report = await waitFor(() => stream.retentionEnforcer?.last, { message: 'a retention pass ran after the publish' });
     assert.ok(report);
@@ -175,15 +165,15 @@ describe('retention that respects groups', () => {
   });
 
   test('a stream that does not exist yet: a pass removes nothing and reports nothing', async () => {
-    const stream = sluice.stream(`${uniquePrefix('ret')}missing`, { retention: { maxLen: MAX_LEN, respectGroups: true } });
+    const stream = redis.sluice.stream(`${uniquePrefix('ret')}missing`, { retention: { maxLen: MAX_LEN, respectGroups: true } });
     assert.deepEqual(await stream.applyRetention(), { removed: 0 });
     assert.equal(await stream.trim(), 0);
     assert.equal((await stream.info()).retentionHeldBack, undefined);
   });
 
   test('the difference is real: without respectGroups the same setup loses the entries the group never got', async () => {
-    const stream = sluice.stream(`${uniquePrefix('ret')}plain`, { retention: { maxLen: MAX_LEN, exact: true } });
-    const conn = sluice.connection;
+    const stream = redis.sluice.stream(`${uniquePrefix('ret')}plain`, { retention: { maxLen: MAX_LEN, exact: true } });
+    const conn = redis.sluice.connection;
     await createGroup(conn, stream.name, 'lagging', '0');
     await createGroup(conn, stream.name, 'current', '$');
     const published = await stream.publishMany(events(50));
@@ -196,7 +186,7 @@ describe('retention that respects groups', () => {
 
   test('the warning is logged once while the same group holds retention back (pino JSON on stderr of a producer process)', async () => {
     const name = `${uniquePrefix('ret')}logged`;
-    const run = await runFixture('retention-log', { url: server.url, stream: name, maxLen: MAX_LEN, rounds: 5 });
+    const run = await runFixture('retention-log', { url: redis.server.url, stream: name, maxLen: MAX_LEN, rounds: 5 });
     assert.equal(run.code, 0, run.stderr.join('\n'));
     // pino's JSON lines (anything else on stderr, e.g. a Node warning, is not a log line).
     const logs = run.stderr.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { level: number; msg: string; group?: string; entries?: number; stream?: string });

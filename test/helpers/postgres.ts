@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { freePort } from '../../src/redis/managed-server.js';
+import { useFixture } from './fixtures.js';
 import { waitFor } from './wait.js';
 
 const run = promisify(execFile);
@@ -138,4 +139,19 @@ export async function startPostgres(): Promise<PostgresServer> {
     throw error;
   }
   return { port, url, dir, query, close };
+}
+
+/** A PostgreSQL server of the file's own (see `startPostgres`). */
+export interface PostgresFixture {
+  readonly server: PostgresServer;
+}
+
+/** Starts PostgreSQL for the file before its tests; stops it and removes its folder after. */
+export function usePostgres(): PostgresFixture {
+  const server = useFixture('PostgreSQL', () => startPostgres(), (s) => s.close());
+  return {
+    get server() {
+      return server.value;
+    },
+  };
 }

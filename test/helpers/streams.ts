@@ -52,3 +52,18 @@ export async function totalCalls(server: RedisServer): Promise<number> {
   }
   return total;
 }
+
+/**
+ * Reads `events` to the end in the background, as a reader waiting for events that never come.
+ * Resolves once the read ends: to what it threw, or undefined when it ended quietly.
+ */
+export function drainInBackground(events: AsyncIterable<unknown>): Promise<unknown> {
+  return (async () => {
+    for await (const _event of events) {
+      // nothing is expected
+    }
+  })().then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+}

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { pino } from 'pino';
-import { connect, InvalidOptionError, NonRetryableError, type Sluice } from '../../src/index.js';
-import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
+import { connect, InvalidOptionError, NonRetryableError } from '../../src/index.js';
+import { uniquePrefix } from '../helpers/redis-server.js';
+import { useSluice } from '../helpers/sluice-fixture.js';
 import { waitFor } from '../helpers/wait.js';
 
 interface LogLine {
@@ -18,25 +19,14 @@ interface LogLine {
 const WARN = 40;
 const INFO = 30;
 
-let server: RedisServer;
-let sluice: Sluice;
 const lines: LogLine[] = [];
-
-before(async () => {
-  server = await startRedisServer();
-  // pino writes each line to any object with write(): the lines are captured as they are written.
-  const destination = { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) };
-  sluice = await connect({ url: server.url, logger: pino({ level: 'info' }, destination) });
-});
-
-after(async () => {
-  await sluice?.close();
-  await server?.close();
-});
+// pino writes each line to any object with write(): the lines are captured as they are written.
+const destination = { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) };
+const redis = useSluice({ connect: { logger: pino({ level: 'info' }, destination) } });
 
 test('ctx.log lines carry the stream, group, consumer and event ID', async () => {
   const name = `${uniquePrefix('logs')}events:orders`;
-  const stream = sluice.stream(name);
+  const stream = redis.sluice.stream(name);
   const ids = [await stream.publish({ order_id: '1', amount: '5' }), await stream.publish({ order_id: '2', amount: '7' })];
   const worker = stream.consume({ group: 'billing', consumer: 'worker-1', startFrom: '0' }, (event, ctx) => {
     ctx.log.info({ amount: event.fields.amount }, 'charged');
@@ -58,7 +48,7 @@ test('ctx.log lines carry the stream, group, consumer and event ID', async () =>
 
 test("the worker's own lines (a dead letter nobody listens for) carry stream, group, consumer and event ID", async () => {
   const name = `${uniquePrefix('logs')}events:orders`;
-  const stream = sluice.stream(name);
+  const stream = redis.sluice.stream(name);
   const id = await stream.publish({ order_id: 'bad' });
   const worker = stream.consume({ group: 'billing', consumer: 'worker-2', startFrom: '0' }, () => {
     throw new NonRetryableError('order bad cannot be charged');
@@ -81,7 +71,7 @@ test("the worker's own lines (a dead letter nobody listens for) carry stream, gr
 
 test('with a listener the dead letter is its business: the line drops to debug (not written at info)', async () => {
   const name = `${uniquePrefix('logs')}events:orders`;
-  const stream = sluice.stream(name);
+  const stream = redis.sluice.stream(name);
   const id = await stream.publish({ order_id: 'bad' });
   const worker = stream.consume({ group: 'billing', startFrom: '0' }, (_event, ctx) => ctx.deadLetter('refused'));
   const heard: string[] = [];
@@ -96,7 +86,7 @@ test('with a listener the dead letter is its business: the line drops to debug (
 });
 
 test('connect refuses a logger that is not one', async () => {
-  await assert.rejects(connect({ url: server.url, logger: {} as never }), (error: unknown) => {
+  await assert.rejects(connect({ url: redis.server.url, logger: {} as never }), (error: unknown) => {
     assert.ok(error instanceof InvalidOptionError, String(error));
     assert.equal(error.option, 'logger');
     return true;
@@ -105,12 +95,12 @@ test('connect refuses a logger that is not one', async () => {
 
 test("a worker error nobody listens for is logged at error, bound to the worker's stream, group and consumer", async () => {
   const name = `${uniquePrefix('logs')}events:orders`;
-  const stream = sluice.stream(name);
+  const stream = redis.sluice.stream(name);
   const worker = stream.consume({ group: 'billing', consumer: 'worker-3', block: 100 }, () => undefined);
   const lost = () => lines.find((l) => l.stream === name && /group billing was lost/.test(l.msg));
   try {
     await worker.ready;
-    await server.cli('DEL', name);
+    await redis.server.cli('DEL', name);
     await waitFor(lost, { message: () => JSON.stringify(lines) });
   } finally {
     await worker.close();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { BackpressureError, connect, InvalidOptionError, startServer, type Sluice } from '../../src/index.js';
@@ -12,25 +12,21 @@ import { serveMetrics } from '../../src/observe/metrics-endpoint.js';
 import { OverviewReader } from '../../src/observe/overview.js';
 import { spawnCli } from '../cli/cli.js';
 import { createGroup, readNew } from '../flow/helpers.js';
-import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
+import { uniquePrefix } from '../helpers/redis-server.js';
+import { onCleanup, useRedis } from '../helpers/fixtures.js';
 import { waitFor } from '../helpers/wait.js';
 import { find, parsePromText, valueOf, type PromText } from './prom-text.js';
 
-let server: RedisServer;
+const redis = useRedis();
 const opened: Sluice[] = [];
 
-before(async () => {
-  server = await startRedisServer();
-});
-
-after(async () => {
+onCleanup(async () => {
   for (const sluice of opened) await sluice.close();
-  await server?.close();
 });
 
 /** A connection of its own per test: producer counters then count only that test's publishes. */
 async function open(): Promise<Sluice> {
-  const sluice = await connect({ url: server.url });
+  const sluice = await connect({ url: redis.server.url });
   opened.push(sluice);
   return sluice;
 }
@@ -178,7 +174,7 @@ describe('GET /metrics', () => {
   });
 
   test('Redis unreachable: the scrape still answers, with overview_up 0 and no stale stream figures', async () => {
-    const gone = await connect({ url: server.url });
+    const gone = await connect({ url: redis.server.url });
     await gone.close();
     const metrics = createMetrics({ overview: new OverviewReader({ sluice: gone, ttl: 0 }) });
     const first = parsePromText(await metrics.render());
@@ -249,7 +245,7 @@ describe('serveMetrics and --metrics-port', () => {
     const handler = join(dir, 'handler.mjs');
     await writeFile(handler, 'export default async () => {};\n');
     const port = await freePort();
-    const cli = spawnCli(['consume', name, '--redis', server.url, '--group', 'g', '--from', '0', '--handler', handler, '--metrics-port', String(port)], { timeout: 60_000 });
+    const cli = spawnCli(['consume', name, '--redis', redis.server.url, '--group', 'g', '--from', '0', '--handler', handler, '--metrics-port', String(port)], { timeout: 60_000 });
     try {
       const url = `http://127.0.0.1:${port}`;
       const m = await waitFor<PromText | undefined>(

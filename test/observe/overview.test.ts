@@ -1,28 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { connect, idTime, type Sluice } from '../../src/index.js';
+import { describe, test } from 'node:test';
+import { connect, idTime } from '../../src/index.js';
 import { trimRespectingGroups } from '../../src/flow/retention.js';
 import { OverviewReader, type OverviewStream } from '../../src/observe/overview.js';
 import { createGroup, readNew } from '../flow/helpers.js';
-import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
+import { uniquePrefix } from '../helpers/redis-server.js';
+import { useSluice } from '../helpers/sluice-fixture.js';
 import { waitFor } from '../helpers/wait.js';
 
-let server: RedisServer;
-let sluice: Sluice;
-
-before(async () => {
-  server = await startRedisServer();
-  sluice = await connect({ url: server.url });
-});
-
-after(async () => {
-  await sluice?.close();
-  await server?.close();
-});
+const redis = useSluice();
 
 /** Calls of one command since the server started (INFO commandstats), e.g. `xinfo|stream`. */
 async function calls(command: string): Promise<number> {
-  const info = await sluice.connection.command<string>(['INFO', 'commandstats']);
+  const info = await redis.sluice.connection.command<string>(['INFO', 'commandstats']);
   const match = new RegExp(`^cmdstat_${command.replace('|', '\\|')}:calls=(\\d+)`, 'm').exec(info);
   return match ? Number(match[1]) : 0;
 }
@@ -36,11 +26,11 @@ function byName(streams: OverviewStream[], name: string): OverviewStream {
 describe('OverviewReader', () => {
   test('reports a known workload exactly: lengths, ages, groups, pending, consumers, dead letters, retention held back', async () => {
     const prefix = uniquePrefix('overview');
-    const conn = sluice.connection;
+    const conn = redis.sluice.connection;
     const orders = `${prefix}orders`;
     const empty = `${prefix}empty`;
     await createGroup(conn, orders, 'billing', '0');
-    const ids = await sluice.stream(orders).publishMany(Array.from({ length: 10 }, (_, n) => ({ n })));
+    const ids = await redis.sluice.stream(orders).publishMany(Array.from({ length: 10 }, (_, n) => ({ n })));
     await createGroup(conn, orders, 'audit', '$');
     // billing: 6 delivered to c1, 2 of them acknowledged → 4 pending, 4 undelivered.
     const delivered = await readNew(conn, orders, 'billing', 6);
@@ -53,7 +43,7 @@ describe('OverviewReader', () => {
     assert.deepEqual({ removed: trim.removed, group: trim.heldBackBy?.group, entries: trim.heldBackBy?.entries }, { removed: 2, group: 'billing', entries: 6 });
     await createGroup(conn, empty, 'g', '$');
 
-    const reader = new OverviewReader({ sluice, match: `*${prefix}*`, ttl: 0 });
+    const reader = new OverviewReader({ sluice: redis.sluice, match: `*${prefix}*`, ttl: 0 });
     const overview = await reader.read();
     assert.equal(overview.truncated, false);
     // The dead-letter stream is `deadLetters` of its stream, not a stream of its own.
@@ -107,14 +97,14 @@ describe('OverviewReader', () => {
 
   test('rates are the deltas of entries added and entries read between two reads', async () => {
     const prefix = uniquePrefix('rates');
-    const conn = sluice.connection;
+    const conn = redis.sluice.connection;
     const name = `${prefix}s`;
     await createGroup(conn, name, 'g', '$');
-    const stream = sluice.stream(name);
+    const stream = redis.sluice.stream(name);
     await stream.publishMany(Array.from({ length: 5 }, (_, n) => ({ n })));
     // entries-read is known once the group has read something.
     await readNew(conn, name, 'g', 2);
-    const reader = new OverviewReader({ sluice, streams: [name], ttl: 0 });
+    const reader = new OverviewReader({ sluice: redis.sluice, streams: [name], ttl: 0 });
     const first = await reader.read();
     assert.equal(byName(first.streams, name).groups[0]?.entriesRead, 2);
     await stream.publishMany(Array.from({ length: 20 }, (_, n) => ({ n })));
@@ -132,8 +122,8 @@ describe('OverviewReader', () => {
   test('reads within the TTL are answered from the cache, and concurrent reads share one Redis read', async () => {
     const prefix = uniquePrefix('cache');
     const name = `${prefix}s`;
-    await sluice.stream(name).publish({ a: 1 });
-    const reader = new OverviewReader({ sluice, streams: [name], ttl: '1h' });
+    await redis.sluice.stream(name).publish({ a: 1 });
+    const reader = new OverviewReader({ sluice: redis.sluice, streams: [name], ttl: '1h' });
     const before = await calls('xinfo|stream');
     const [a, b, c] = await Promise.all([reader.read(), reader.read(), reader.read()]);
     const d = await reader.read();
@@ -141,7 +131,7 @@ describe('OverviewReader', () => {
     assert.ok(a === b && b === c && c === d, 'every caller got the same overview');
     assert.equal((await calls('xinfo|stream')) - before, 1, 'one XINFO STREAM reached Redis');
 
-    const short = new OverviewReader({ sluice, streams: [name], ttl: 30 });
+    const short = new OverviewReader({ sluice: redis.sluice, streams: [name], ttl: 30 });
     const first = await short.read();
     assert.equal(await short.read(), first);
     await waitFor(async () => (await short.read()) !== first, { message: 'a new read once the TTL passed' });
@@ -151,9 +141,9 @@ describe('OverviewReader', () => {
   test('a failed read is not cached: the next call reads again', async () => {
     const prefix = uniquePrefix('fail');
     const name = `${prefix}s`;
-    await sluice.stream(name).publish({ a: 1 });
+    await redis.sluice.stream(name).publish({ a: 1 });
     // A connection that is closed: every read through it fails.
-    const other = await connect({ url: server.url });
+    const other = await connect({ url: redis.server.url });
     await other.close();
     const failing = new OverviewReader({ sluice: other, streams: [name], ttl: '1h' });
     await assert.rejects(failing.read());
@@ -163,14 +153,14 @@ describe('OverviewReader', () => {
 
   test('lag-growing and no-progress findings compare with a read at least alertWindow old', async () => {
     const prefix = uniquePrefix('alerts');
-    const conn = sluice.connection;
+    const conn = redis.sluice.connection;
     const name = `${prefix}s`;
     await createGroup(conn, name, 'stuck', '$');
-    const stream = sluice.stream(name);
+    const stream = redis.sluice.stream(name);
     await stream.publishMany(Array.from({ length: 3 }, (_, n) => ({ n })));
-    const reader = new OverviewReader({ sluice, streams: [name], ttl: 0, alertWindow: 50, thresholds: { maxLength: 4 } });
+    const reader = new OverviewReader({ sluice: redis.sluice, streams: [name], ttl: 0, alertWindow: 50, thresholds: { maxLength: 4 } });
     // The same reads, with a window that is never reached: only the one-read findings.
-    const patient = new OverviewReader({ sluice, streams: [name], ttl: 0, alertWindow: '1h', thresholds: { maxLength: 4 } });
+    const patient = new OverviewReader({ sluice: redis.sluice, streams: [name], ttl: 0, alertWindow: '1h', thresholds: { maxLength: 4 } });
     const first = await reader.read();
     assert.deepEqual(first.alerts, [], 'no baseline yet, and 3 entries are within the threshold');
     assert.deepEqual((await patient.read()).alerts, []);
@@ -190,19 +180,19 @@ describe('OverviewReader', () => {
 
   test('maxStreams bounds a read and says so; named streams that do not exist are left out', async () => {
     const prefix = uniquePrefix('max');
-    for (const n of [3, 1, 2]) await sluice.stream(`${prefix}s${n}`).publish({ n });
-    const reader = new OverviewReader({ sluice, match: `${prefix}*`, maxStreams: 2, ttl: 0 });
+    for (const n of [3, 1, 2]) await redis.sluice.stream(`${prefix}s${n}`).publish({ n });
+    const reader = new OverviewReader({ sluice: redis.sluice, match: `${prefix}*`, maxStreams: 2, ttl: 0 });
     const overview = await reader.read();
     assert.equal(overview.truncated, true);
     assert.deepEqual(overview.streams.map((s) => s.name), [`${prefix}s1`, `${prefix}s2`]);
 
-    const named = new OverviewReader({ sluice, streams: [`${prefix}s1`, `${prefix}missing`], ttl: 0 });
+    const named = new OverviewReader({ sluice: redis.sluice, streams: [`${prefix}s1`, `${prefix}missing`], ttl: 0 });
     assert.deepEqual((await named.read()).streams.map((s) => s.name), [`${prefix}s1`]);
   });
 
   test('1,000 streams with a group each are read in a few round trips and well under a bound', async (t) => {
     const prefix = uniquePrefix('many');
-    const conn = sluice.connection;
+    const conn = redis.sluice.connection;
     const names = Array.from({ length: 1000 }, (_, n) => `${prefix}${String(n).padStart(4, '0')}`);
     const setup: string[][] = [];
     for (const name of names) {
@@ -210,7 +200,7 @@ describe('OverviewReader', () => {
       setup.push(['XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', '1', 'STREAMS', name, '>']);
     }
     await conn.pipeline(setup);
-    const reader = new OverviewReader({ sluice, match: `${prefix}*`, ttl: 0 });
+    const reader = new OverviewReader({ sluice: redis.sluice, match: `${prefix}*`, ttl: 0 });
     const before = await calls('xinfo|stream');
     // Counts the pipelined batches and single commands sent, through the real connection.
     let batches = 0;

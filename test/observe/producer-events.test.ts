@@ -1,25 +1,15 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { pino } from 'pino';
 import { BackpressureError, connect, type ProducerEvents, type Sluice } from '../../src/index.js';
-import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
+import { uniquePrefix } from '../helpers/redis-server.js';
+import { useSluice } from '../helpers/sluice-fixture.js';
 import { cliLength, commandCalls } from '../helpers/streams.js';
 import { waitFor } from '../helpers/wait.js';
 
-let server: RedisServer;
-let sluice: Sluice;
 const logged: Array<{ level: number; msg: string }> = [];
-
-before(async () => {
-  server = await startRedisServer();
-  const destination = { write: (line: string) => void logged.push(JSON.parse(line) as { level: number; msg: string }) };
-  sluice = await connect({ url: server.url, publisher: { maxBatch: 100 }, logger: pino({}, destination) });
-});
-
-after(async () => {
-  await sluice?.close();
-  await server?.close();
-});
+const destination = { write: (line: string) => void logged.push(JSON.parse(line) as { level: number; msg: string }) };
+const redis = useSluice({ connect: { publisher: { maxBatch: 100 }, logger: pino({}, destination) } });
 
 /** Records every producer event of `names` until `stop()`. */
 function record<K extends keyof ProducerEvents>(target: Sluice, ...names: K[]) {
@@ -33,12 +23,12 @@ function record<K extends keyof ProducerEvents>(target: Sluice, ...names: K[]) {
 }
 
 test("N publishes → the 'published' counts add up to N per stream; 'batch' sizes add up to every publish sent", async () => {
-  const orders = sluice.stream(`${uniquePrefix('events')}events:orders`);
-  const clicks = sluice.stream(`${uniquePrefix('events')}events:clicks`);
-  const deduped = sluice.stream(`${uniquePrefix('events')}events:payments`);
+  const orders = redis.sluice.stream(`${uniquePrefix('events')}events:orders`);
+  const clicks = redis.sluice.stream(`${uniquePrefix('events')}events:clicks`);
+  const deduped = redis.sluice.stream(`${uniquePrefix('events')}events:payments`);
   // The idempotent-publish script loaded first, so no publish is sent twice (after NOSCRIPT).
-  await sluice.stream(`${uniquePrefix('events')}warm-up`).publish({ n: 0 }, { idempotencyKey: 'warm-up' });
-  const events = record(sluice, 'published', 'batch');
+  await redis.sluice.stream(`${uniquePrefix('events')}warm-up`).publish({ n: 0 }, { idempotencyKey: 'warm-up' });
+  const events = record(redis.sluice, 'published', 'batch');
   try {
     // 1000 + 250 in one tick (many batches of at most maxBatch), then 150 via publishMany, then
     // 20 idempotent publishes (an EVALSHA each, counted under their stream) of which 10 repeat.
@@ -71,26 +61,26 @@ test("N publishes → the 'published' counts add up to N per stream; 'batch' siz
   assert.deepEqual(Object.fromEntries(published), { [orders.name]: 1150, [clicks.name]: 250, [deduped.name]: 20 });
   assert.equal(batched, 1420);
   assert.ok(batches >= 15, `${batches} batches`);
-  assert.equal(await cliLength(server, orders.name), 1150);
-  assert.equal(await cliLength(server, deduped.name), 10);
+  assert.equal(await cliLength(redis.server, orders.name), 1150);
+  assert.equal(await cliLength(redis.server, deduped.name), 10);
 });
 
 test("a backpressure refusal emits 'backpressure' { action: 'reject' }; a wait emits { action: 'wait', waitMs }", async () => {
   const name = `${uniquePrefix('events')}events:orders`;
-  const events = record(sluice, 'backpressure');
+  const events = record(redis.sluice, 'backpressure');
   try {
-    const refusing = sluice.stream(name, { backpressure: { maxLen: 3, onLimit: 'reject' } });
+    const refusing = redis.sluice.stream(name, { backpressure: { maxLen: 3, onLimit: 'reject' } });
     for (let n = 0; n < 3; n++) await refusing.publish({ n });
     await assert.rejects(refusing.publish({ n: 3 }), BackpressureError);
     assert.deepEqual(events.seen, [{ name: 'backpressure', payload: { stream: name, action: 'reject', waitMs: 0, limit: 'max-len' } }]);
 
-    const waiting = sluice.stream(name, { backpressure: { maxLen: 3, onLimit: 'block', cacheFor: 10, timeout: 10_000 } });
-    const xlens = await commandCalls(server, 'xlen');
+    const waiting = redis.sluice.stream(name, { backpressure: { maxLen: 3, onLimit: 'block', cacheFor: 10, timeout: 10_000 } });
+    const xlens = await commandCalls(redis.server, 'xlen');
     const blocked = waiting.publish({ n: 4 });
     // Held back (the gate found the stream full) until there is room: make some.
-    await waitFor(async () => (await commandCalls(server, 'xlen')) > xlens, { message: 'the gate measured the stream' });
+    await waitFor(async () => (await commandCalls(redis.server, 'xlen')) > xlens, { message: 'the gate measured the stream' });
     assert.equal(events.seen.length, 1, 'nothing reported while the publish waits');
-    await server.cli('XTRIM', name, 'MAXLEN', '1');
+    await redis.server.cli('XTRIM', name, 'MAXLEN', '1');
     await blocked;
     assert.equal(events.seen.length, 2);
     const wait = events.seen[1]?.payload as ProducerEvents['backpressure'];
@@ -102,7 +92,7 @@ test("a backpressure refusal emits 'backpressure' { action: 'reject' }; a wait e
 });
 
 test("a full producer buffer with onFull 'reject' emits 'backpressure' { limit: 'buffer' }", async () => {
-  const small = await connect({ url: server.url, publisher: { maxBuffered: 2, onFull: 'reject' } });
+  const small = await connect({ url: redis.server.url, publisher: { maxBuffered: 2, onFull: 'reject' } });
   const events = record(small, 'backpressure', 'published');
   try {
     const name = `${uniquePrefix('events')}events:orders`;
@@ -121,15 +111,15 @@ test("a full producer buffer with onFull 'reject' emits 'backpressure' { limit: 
 });
 
 test('a listener that throws breaks no publish: the error is logged', async () => {
-  const stream = sluice.stream(`${uniquePrefix('events')}events:orders`);
+  const stream = redis.sluice.stream(`${uniquePrefix('events')}events:orders`);
   const listener = () => {
     throw new Error('listener bug');
   };
-  sluice.on('published', listener);
+  redis.sluice.on('published', listener);
   try {
     assert.match(await stream.publish({ n: 1 }), /^\d+-\d+$/);
   } finally {
-    sluice.off('published', listener);
+    redis.sluice.off('published', listener);
   }
   const line = logged.find((l) => l.msg === 'a listener of published threw');
   assert.ok(line, JSON.stringify(logged));

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { context, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
-import { connect, InvalidOptionError, type FieldsEvent, type Sluice } from '../../src/index.js';
+import { InvalidOptionError, type FieldsEvent } from '../../src/index.js';
 import { activeTraceparent, activeTracer } from '../../src/observe/trace-context.js';
-import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
+import { uniquePrefix } from '../helpers/redis-server.js';
+import { useSluice } from '../helpers/sluice-fixture.js';
 import { cliRange, commandCalls } from '../helpers/streams.js';
 import { waitFor } from '../helpers/wait.js';
 import { registerRecordingTracer, type RecordedSpan, type RecordingTracer } from './recording-tracer.js';
@@ -11,18 +12,7 @@ import { registerRecordingTracer, type RecordedSpan, type RecordingTracer } from
 const ORDER = { order_id: '12345', customer_id: '67890', amount: '99.99', status: 'pending' };
 const ORDER_FIELDS = ['order_id', '12345', 'customer_id', '67890', 'amount', '99.99', 'status', 'pending'];
 
-let server: RedisServer;
-let sluice: Sluice;
-
-before(async () => {
-  server = await startRedisServer();
-  sluice = await connect({ url: server.url });
-});
-
-after(async () => {
-  await sluice?.close();
-  await server?.close();
-});
+const redis = useSluice();
 
 interface Seen {
   event: FieldsEvent;
@@ -33,7 +23,7 @@ interface Seen {
 /** Consumes `name` from the start until `count` handler runs were seen; `fail` makes a run throw. */
 async function consumeRuns(name: string, count: number, fail: (seen: Seen) => boolean = () => false): Promise<Seen[]> {
   const seen: Seen[] = [];
-  const worker = sluice.stream(name).consume({ group: 'billing', startFrom: '0', backoff: 5 }, (event, ctx) => {
+  const worker = redis.sluice.stream(name).consume({ group: 'billing', startFrom: '0', backoff: 5 }, (event, ctx) => {
     const run = { event, deliveryCount: ctx.deliveryCount, span: trace.getActiveSpan() };
     seen.push(run);
     if (fail(run)) throw new Error(`run ${ctx.deliveryCount} fails`);
@@ -61,9 +51,9 @@ describe('without an OpenTelemetry SDK', () => {
     // A span "activated" without a context manager is not active: the API's no-op path.
     const orphan = trace.wrapSpanContext({ traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceFlags: 1 });
     const name = `${uniquePrefix('trace')}events:orders`;
-    const id = await publishIn(orphan, () => sluice.stream(name).publish(ORDER));
+    const id = await publishIn(orphan, () => redis.sluice.stream(name).publish(ORDER));
     assert.equal(activeTraceparent(), undefined);
-    assert.deepEqual(await cliRange(server, name), [[id, ORDER_FIELDS]]);
+    assert.deepEqual(await cliRange(redis.server, name), [[id, ORDER_FIELDS]]);
 
     const [run, ...more] = await consumeRuns(name, 1);
     assert.deepEqual(more, []);
@@ -74,14 +64,14 @@ describe('without an OpenTelemetry SDK', () => {
 
   test('an explicit traceparent is stored as `$tp` as given; a malformed one is refused before anything is sent', async () => {
     const name = `${uniquePrefix('trace')}events:orders`;
-    const stream = sluice.stream(name);
+    const stream = redis.sluice.stream(name);
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
     const id = await stream.publish(ORDER, { traceparent });
-    assert.deepEqual(await cliRange(server, name), [[id, [...ORDER_FIELDS, '$tp', traceparent]]]);
+    assert.deepEqual(await cliRange(redis.server, name), [[id, [...ORDER_FIELDS, '$tp', traceparent]]]);
     const [event] = await stream.range();
     assert.deepEqual(event?.meta, { traceparent });
 
-    const xadds = await commandCalls(server, 'xadd');
+    const xadds = await commandCalls(redis.server, 'xadd');
     for (const bad of ['', 'trace-me', '00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01']) {
       await assert.rejects(stream.publish(ORDER, { traceparent: bad }), (error: unknown) => {
         assert.ok(error instanceof InvalidOptionError, String(error));
@@ -91,7 +81,7 @@ describe('without an OpenTelemetry SDK', () => {
       });
     }
     await assert.rejects(stream.publishMany([ORDER, ORDER], { traceparent: 'nope' }), InvalidOptionError);
-    assert.equal(await commandCalls(server, 'xadd'), xadds, 'no XADD was sent');
+    assert.equal(await commandCalls(redis.server, 'xadd'), xadds, 'no XADD was sent');
   });
 });
 
@@ -113,18 +103,18 @@ describe('with a tracer registered', () => {
     const name = `${uniquePrefix('trace')}events:orders`;
     const next = `${uniquePrefix('trace')}events:invoices`;
     const publisher = tracer.startSpan('checkout');
-    const id = await publishIn(publisher, () => sluice.stream(name).publish(ORDER));
+    const id = await publishIn(publisher, () => redis.sluice.stream(name).publish(ORDER));
     publisher.end();
-    assert.deepEqual(await cliRange(server, name), [[id, [...ORDER_FIELDS, '$tp', traceparentOf(publisher)]]]);
+    assert.deepEqual(await cliRange(redis.server, name), [[id, [...ORDER_FIELDS, '$tp', traceparentOf(publisher)]]]);
 
     // The handler publishes in turn: the next event carries the handler's span.
     const seen: Array<{ event: FieldsEvent; span: Span | undefined }> = [];
-    const worker = sluice.stream(name).consume({ group: 'billing', consumer: 'worker-1', startFrom: '0' }, async (event) => {
+    const worker = redis.sluice.stream(name).consume({ group: 'billing', consumer: 'worker-1', startFrom: '0' }, async (event) => {
       seen.push({ event, span: trace.getActiveSpan() });
-      await sluice.stream(next).publish({ invoice_for: event.id });
+      await redis.sluice.stream(next).publish({ invoice_for: event.id });
     });
     try {
-      await waitFor(async () => (await cliRange(server, next)).length === 1, { message: 'the handler published its event' });
+      await waitFor(async () => (await cliRange(redis.server, next)).length === 1, { message: 'the handler published its event' });
     } finally {
       await worker.close();
     }
@@ -148,14 +138,14 @@ describe('with a tracer registered', () => {
     assert.equal(span.status.code, SpanStatusCode.UNSET);
     assert.deepEqual(seen[0]?.event.meta, { traceparent: traceparentOf(publisher) });
 
-    const [invoice] = await cliRange(server, next);
+    const [invoice] = await cliRange(redis.server, next);
     assert.deepEqual(invoice?.[1], ['invoice_for', id, '$tp', traceparentOf(span)]);
   });
 
   test('published outside any span: still exactly 4 fields, and the handler span starts a new trace', async () => {
     const name = `${uniquePrefix('trace')}events:orders`;
-    const id = await sluice.stream(name).publish(ORDER);
-    assert.deepEqual(await cliRange(server, name), [[id, ORDER_FIELDS]]);
+    const id = await redis.sluice.stream(name).publish(ORDER);
+    assert.deepEqual(await cliRange(redis.server, name), [[id, ORDER_FIELDS]]);
     const [run] = await consumeRuns(name, 1);
     const span = run?.span as RecordedSpan;
     assert.ok(span, 'the handler ran in a span');
@@ -168,7 +158,7 @@ describe('with a tracer registered', () => {
   test('a failed run ends its span with ERROR; the retry is a new span under the same parent', async () => {
     const name = `${uniquePrefix('trace')}events:orders`;
     const publisher = tracer.startSpan('checkout');
-    const id = await publishIn(publisher, () => sluice.stream(name).publish(ORDER));
+    const id = await publishIn(publisher, () => redis.sluice.stream(name).publish(ORDER));
     publisher.end();
     const runs = await consumeRuns(name, 2, (run) => run.deliveryCount === 1);
     assert.deepEqual(runs.map((r) => r.deliveryCount), [1, 2]);
@@ -187,7 +177,7 @@ describe('with a tracer registered', () => {
 
   test("an event whose `$tp` is not a traceparent (written by another client) gets a span of its own trace", async () => {
     const name = `${uniquePrefix('trace')}events:orders`;
-    const id = await server.cli('XADD', name, '*', 'order_id', '1', '$tp', 'not-a-traceparent');
+    const id = await redis.server.cli('XADD', name, '*', 'order_id', '1', '$tp', 'not-a-traceparent');
     const [run] = await consumeRuns(name, 1);
     const span = run?.span as RecordedSpan;
     assert.equal(span.attributes['messaging.message.id'], id);

@@ -1,34 +1,22 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { connect, orderEvent, type Sluice } from '../../src/index.js';
+import { orderEvent } from '../../src/index.js';
 import { explain, lines, runCli, spawnCli } from '../cli/cli.js';
-import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
+import { uniquePrefix } from '../helpers/redis-server.js';
+import { useTempDir } from '../helpers/fixtures.js';
+import { useSluice } from '../helpers/sluice-fixture.js';
 import { waitFor } from '../helpers/wait.js';
 import { pendingCount } from './helpers.js';
 
-let redis: RedisServer;
-let sluice: Sluice;
-let dir: string;
-
-before(async () => {
-  redis = await startRedisServer();
-  sluice = await connect({ url: redis.url });
-  dir = await mkdtemp(join(tmpdir(), 'sluice-test-run-'));
-});
-
-after(async () => {
-  await sluice?.close();
-  await redis?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+const redis = useSluice();
+const dir = useTempDir('sluice-test-run-');
 
 let files = 0;
 async function yamlFile(text: string): Promise<string> {
-  const path = join(dir, `pipeline-${++files}.yaml`);
+  const path = join(dir.path, `pipeline-${++files}.yaml`);
   await writeFile(path, text);
   return path;
 }
@@ -79,11 +67,11 @@ sinks:
   test('--until-idle --json: a file source into SQLite, a summary, exit 0', async () => {
     const stream = `${uniquePrefix('cli')}orders`;
     const events = Array.from({ length: 40 }, (_, i) => orderEvent(i + 1));
-    await writeFile(join(dir, 'orders.jsonl'), events.map((e) => JSON.stringify(e)).join('\n'));
-    const db = join(dir, 'cli.db');
+    await writeFile(join(dir.path, 'orders.jsonl'), events.map((e) => JSON.stringify(e)).join('\n'));
+    const db = join(dir.path, 'cli.db');
     const file = await yamlFile(`pipelines:
   - name: file-to-db
-    source: { type: file, path: ${join(dir, 'orders.jsonl')}, stream: ${stream} }
+    source: { type: file, path: ${join(dir.path, 'orders.jsonl')}, stream: ${stream} }
     steps:
       - filter: status != "cancelled"
     sinks:
@@ -93,7 +81,7 @@ sinks:
     consumer:
       block: 100
 `);
-    const result = await runCli(['--redis', redis.url, '--json', 'run', file, '--until-idle']);
+    const result = await runCli(['--redis', redis.server.url, '--json', 'run', file, '--until-idle']);
     assert.equal(result.code, 0, explain(result));
     const summary = JSON.parse(result.stdout) as Summary;
     const kept = events.filter((e) => e.status !== 'cancelled').length;
@@ -107,9 +95,9 @@ sinks:
   });
 
   test('SIGTERM closes gracefully: the summary, exit 0, nothing left pending', async () => {
-    const stream = sluice.stream(`${uniquePrefix('sig')}orders`);
+    const stream = redis.sluice.stream(`${uniquePrefix('sig')}orders`);
     await stream.publishMany(Array.from({ length: 10 }, (_, i) => orderEvent(i + 1)));
-    const out = join(dir, 'sig.jsonl');
+    const out = join(dir.path, 'sig.jsonl');
     const file = await yamlFile(`name: sig
 source: { type: stream, stream: ${stream.name} }
 sinks:
@@ -118,9 +106,9 @@ sinks:
 batch:
   linger: 1h
 `);
-    const cli = spawnCli(['--redis', redis.url, '--json', 'run', file]);
+    const cli = spawnCli(['--redis', redis.server.url, '--json', 'run', file]);
     await waitFor(() => cli.stderr().includes('running sig'), { message: () => cli.stderr() });
-    await waitFor(async () => (await pendingCount(sluice, stream.name, 'sig')) === 10, { message: 'the events wait in a batch (1h linger)' });
+    await waitFor(async () => (await pendingCount(redis.sluice, stream.name, 'sig')) === 10, { message: 'the events wait in a batch (1h linger)' });
     cli.child.kill('SIGTERM');
     const result = await cli.exited;
     assert.equal(result.code, 0, explain(result));
@@ -128,31 +116,34 @@ batch:
     assert.equal(summary.stoppedBy, 'SIGTERM');
     assert.equal(summary.pipelines[0]?.processed, 10);
     assert.equal((await readFile(out, 'utf8')).split('\n').filter(Boolean).length, 10, 'the waiting batch was written at close');
-    assert.equal(await pendingCount(sluice, stream.name, 'sig'), 0);
+    assert.equal(await pendingCount(redis.sluice, stream.name, 'sig'), 0);
   });
 
   test('--metrics-port serves the pipeline worker and its group while it runs', async () => {
-    const stream = sluice.stream(`${uniquePrefix('metrics')}orders`);
+    const stream = redis.sluice.stream(`${uniquePrefix('metrics')}orders`);
     await stream.publishMany(Array.from({ length: 12 }, (_, i) => orderEvent(i + 1)));
     const file = await yamlFile(`name: counted
 source: { type: stream, stream: ${stream.name} }
 sinks:
   - type: jsonl
-    path: ${join(dir, 'metrics.jsonl')}
+    path: ${join(dir.path, 'metrics.jsonl')}
 `);
-    const cli = spawnCli(['--redis', redis.url, 'run', file, '--metrics-port', '0']);
+    const cli = spawnCli(['--redis', redis.server.url, 'run', file, '--metrics-port', '0']);
     try {
       const url = await waitFor(() => /metrics at (http:\/\/\S+)\/metrics/.exec(cli.stderr())?.[1], { message: () => cli.stderr() });
       const text = await waitFor<string | undefined>(
         async () => {
           const body = await (await fetch(`${url}/metrics`)).text();
-          return /^sluice_worker_processed_total\{[^}]*group="counted"[^}]*\} 12$/m.test(body) ? body : undefined;
+          // The worker's counters are live; the group's figures come from a read cached for 1 s.
+          const lag = new RegExp(`^sluice_group_lag\\{stream="${stream.name}",group="counted"\\} 0$`, 'm');
+          const pending = new RegExp(`^sluice_group_pending\\{stream="${stream.name}",group="counted"\\} 0$`, 'm');
+          return /^sluice_worker_processed_total\{[^}]*group="counted"[^}]*\} 12$/m.test(body) && lag.test(body) && pending.test(body) ? body : undefined;
         },
-        { message: 'sluice_worker_processed_total 12 for the pipeline' },
+        { message: 'sluice_worker_processed_total 12, lag 0 and nothing pending for the pipeline' },
       );
       assert.ok(text);
       assert.match(text, new RegExp(`^sluice_stream_length\\{stream="${stream.name}"\\} 12$`, 'm'));
-      assert.match(text, new RegExp(`^sluice_group_lag\\{stream="${stream.name}",group="counted"\\} 0$`, 'm'));
+      assert.match(text, new RegExp(`^sluice_group_consumers\\{stream="${stream.name}",group="counted"\\} 1$`, 'm'));
     } finally {
       cli.child.kill('SIGTERM');
     }
@@ -162,12 +153,12 @@ sinks:
 
   test('a failing source ends the run with exit 1 after the summary', async () => {
     const stream = `${uniquePrefix('fail')}orders`;
-    await writeFile(join(dir, 'broken.jsonl'), '{"order_id":"1"}\nnot json\n');
+    await writeFile(join(dir.path, 'broken.jsonl'), '{"order_id":"1"}\nnot json\n');
     const file = await yamlFile(`name: broken
-source: { type: file, path: ${join(dir, 'broken.jsonl')}, stream: ${stream} }
-sinks: [{ type: jsonl, path: ${join(dir, 'broken-out.jsonl')} }]
+source: { type: file, path: ${join(dir.path, 'broken.jsonl')}, stream: ${stream} }
+sinks: [{ type: jsonl, path: ${join(dir.path, 'broken-out.jsonl')} }]
 `);
-    const result = await runCli(['--redis', redis.url, 'run', file, '--until-idle']);
+    const result = await runCli(['--redis', redis.server.url, 'run', file, '--until-idle']);
     assert.equal(result.code, 1, explain(result));
     assert.match(result.stdout, /^broken: published 1, processed \d+/);
     assert.match(result.stderr, /sluice: Line 2 of .*broken\.jsonl: expected a JSON object, got invalid JSON/);
@@ -184,7 +175,7 @@ sinks: [{ type: stdout }]
     const unknown = await runCli(['run', file, '--pipeline', 'nope', '--check']);
     assert.equal(unknown.code, 2, explain(unknown));
     assert.match(unknown.stderr, /`--pipeline` to name a pipeline of .* \(load\), got `nope`/);
-    const ts = await runCli(['run', join(dir, 'pipeline.ts')]);
+    const ts = await runCli(['run', join(dir.path, 'pipeline.ts')]);
     assert.equal(ts.code, 2, explain(ts));
     assert.match(ts.stderr, /compile it to JavaScript/);
   });

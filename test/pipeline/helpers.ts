@@ -1,5 +1,6 @@
+import { afterEach } from 'node:test';
 import { pino, type Logger } from 'pino';
-import type { Sink, SinkContext, SinkEvent, Sluice } from '../../src/index.js';
+import type { RunningPipeline, Sink, SinkContext, SinkEvent, Sluice } from '../../src/index.js';
 
 /** A logger that keeps its lines, to assert on what a pipeline reported. */
 export function recordingLogger(): { logger: Logger; lines: string[] } {
@@ -54,4 +55,19 @@ export class MemorySink implements Sink {
 export async function pendingCount(sluice: Sluice, stream: string, group: string): Promise<number> {
   const [count] = await sluice.connection.command<[number]>(['XPENDING', stream, group]);
   return Number(count);
+}
+
+/**
+ * Closes the pipelines a test started once it ends (an `afterEach` of the file), so the next test
+ * starts with none running. Hand each started pipeline to the returned function, which gives it back.
+ */
+export function closePipelinesAfterEach(): (pipeline: RunningPipeline) => RunningPipeline {
+  const running: RunningPipeline[] = [];
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((p) => p.close({ timeout: 1000 })));
+  });
+  return (pipeline) => {
+    running.push(pipeline);
+    return pipeline;
+  };
 }

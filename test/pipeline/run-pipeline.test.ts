@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import {
-  connect,
   definePipeline,
   orderEvent,
   runPipeline,
@@ -13,32 +11,16 @@ import {
   SinkUnavailableError,
   type PipelineConfig,
   type RunningPipeline,
-  type Sluice,
 } from '../../src/index.js';
-import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
+import { uniquePrefix } from '../helpers/redis-server.js';
+import { useTempDir } from '../helpers/fixtures.js';
+import { useSluice } from '../helpers/sluice-fixture.js';
 import { waitFor } from '../helpers/wait.js';
-import { MemorySink, pendingCount, recordingLogger } from './helpers.js';
+import { closePipelinesAfterEach, MemorySink, pendingCount, recordingLogger } from './helpers.js';
 
-let server: RedisServer;
-let sluice: Sluice;
-let dir: string;
-const running: RunningPipeline[] = [];
-
-before(async () => {
-  server = await startRedisServer();
-  sluice = await connect({ url: server.url });
-  dir = await mkdtemp(join(tmpdir(), 'sluice-test-pipeline-'));
-});
-
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((p) => p.close({ timeout: 1000 })));
-});
-
-after(async () => {
-  await sluice?.close();
-  await server?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+const redis = useSluice();
+const dir = useTempDir('sluice-test-pipeline-');
+const track = closePipelinesAfterEach();
 
 /** Runs a pipeline closed after the test, on a stream of the test's own; quick to notice idleness. */
 async function run(config: Omit<PipelineConfig, 'source'> & { source?: PipelineConfig['source'] }, stream: string): Promise<RunningPipeline> {
@@ -48,16 +30,15 @@ async function run(config: Omit<PipelineConfig, 'source'> & { source?: PipelineC
     ...config,
     consumer: { block: 100, backoff: { initial: 20, max: 200 }, ...config.consumer },
   } as PipelineConfig);
-  const started = await runPipeline(pipeline, { sluice, logger });
-  running.push(started);
-  return started;
+  const started = await runPipeline(pipeline, { sluice: redis.sluice, logger });
+  return track(started);
 }
 
 const orders = (count: number, from = 1) => Array.from({ length: count }, (_, i) => orderEvent(from + i));
 
 describe('runPipeline', () => {
   test('filters, maps and writes every event once, acknowledging it only after the write', async () => {
-    const stream = sluice.stream(`${uniquePrefix('pipe')}orders`);
+    const stream = redis.sluice.stream(`${uniquePrefix('pipe')}orders`);
     const events = orders(60);
     const ids = await stream.publishMany(events);
     const sink = new MemorySink('db');
@@ -75,13 +56,13 @@ describe('runPipeline', () => {
       assert.deepEqual(stored.fields, { ...order, amount_cents: String(Math.round(Number(order.amount) * 100)) });
     }
     assert.deepEqual(pipeline.stats(), { processed: 60, filtered: 60 - kept.length, deadLettered: 0, written: { db: kept.length }, published: 0 });
-    assert.equal(await pendingCount(sluice, stream.name, 'orders-db'), 0);
+    assert.equal(await pendingCount(redis.sluice, stream.name, 'orders-db'), 0);
     assert.equal(pipeline.group, 'orders-db');
   });
 
   test('routes by content to different sinks and to another stream; unmatched events go to the default', async () => {
     const prefix = uniquePrefix('route');
-    const stream = sluice.stream(`${prefix}orders`);
+    const stream = redis.sluice.stream(`${prefix}orders`);
     const events = orders(40);
     const ids = await stream.publishMany(events);
     const big = new MemorySink('big');
@@ -100,13 +81,13 @@ describe('runPipeline', () => {
     const isBig = (i: number) => Number(events[i]?.amount) >= 250;
     assert.deepEqual([...big.stored.keys()].sort(), ids.filter((_, i) => isBig(i)).sort());
     assert.deepEqual([...rest.stored.keys()].sort(), ids.filter((_, i) => !isBig(i)).sort());
-    const republished = await sluice.stream(`${prefix}big`).range();
+    const republished = await redis.sluice.stream(`${prefix}big`).range();
     assert.deepEqual(republished.map((e) => e.fields.order_id).sort(), events.filter((_, i) => isBig(i)).map((e) => e.order_id).sort());
     assert.equal(pipeline.stats().written[`stream:${prefix}big`], big.stored.size);
   });
 
   test('a full batch is one write; the rest is written after the linger', async () => {
-    const stream = sluice.stream(`${uniquePrefix('batch')}orders`);
+    const stream = redis.sluice.stream(`${uniquePrefix('batch')}orders`);
     await stream.publishMany(orders(25));
     const sink = new MemorySink();
     const pipeline = await run({ name: 'batcher', sinks: [sink], batch: { size: 10, linger: '150ms' } }, stream.name);
@@ -117,7 +98,7 @@ describe('runPipeline', () => {
   });
 
   test('a sink failing for a while: its events are retried with backoff and all stored, none dead-lettered', async () => {
-    const stream = sluice.stream(`${uniquePrefix('retry')}orders`);
+    const stream = redis.sluice.stream(`${uniquePrefix('retry')}orders`);
     const ids = await stream.publishMany(orders(20));
     const sink = new MemorySink();
     sink.fail(3, () => new SinkUnavailableError('memory: the database is restarting'));
@@ -134,11 +115,11 @@ describe('runPipeline', () => {
     assert.ok(retried.size > 0, 'events of the failed batches were retried');
     assert.ok(Math.max(...deliveries) >= 2, 'a retried event was delivered again (its count in the PEL grew)');
     assert.equal(pipeline.stats().deadLettered, 0);
-    assert.equal(await pendingCount(sluice, stream.name, 'retrying'), 0);
+    assert.equal(await pendingCount(redis.sluice, stream.name, 'retrying'), 0);
   });
 
   test('a sink refusing some events of a batch: those are dead-lettered with its message, the others stored and acknowledged', async () => {
-    const stream = sluice.stream(`${uniquePrefix('reject')}orders`);
+    const stream = redis.sluice.stream(`${uniquePrefix('reject')}orders`);
     const ids = await stream.publishMany(orders(5));
     const sink = new MemorySink('db');
     const refused = ids[2] as string;
@@ -156,11 +137,11 @@ describe('runPipeline', () => {
     assert.deepEqual([...sink.stored.keys()].sort(), ids.filter((id) => id !== refused).sort());
     assert.equal(pipeline.stats().deadLettered, 1);
     assert.equal(pipeline.stats().written.db, 4);
-    assert.equal(await pendingCount(sluice, stream.name, 'refusing'), 0);
+    assert.equal(await pendingCount(redis.sluice, stream.name, 'refusing'), 0);
   });
 
   test('a map that fails on an event dead-letters it with the expression and the error; the others go on', async () => {
-    const stream = sluice.stream(`${uniquePrefix('poison')}orders`);
+    const stream = redis.sluice.stream(`${uniquePrefix('poison')}orders`);
     const [good, bad] = await stream.publishMany([orderEvent(1), { ...orderEvent(2), amount: 'n/a' }]);
     const sink = new MemorySink();
     const pipeline = await run({ name: 'mapper', steps: [{ map: { cents: 'string(int(double(amount) * 100.0))' } }], sinks: [sink] }, stream.name);
@@ -175,22 +156,22 @@ describe('runPipeline', () => {
   });
 
   test('an event sent to two sinks is acknowledged only once both stored it', async () => {
-    const stream = sluice.stream(`${uniquePrefix('fanout')}orders`);
+    const stream = redis.sluice.stream(`${uniquePrefix('fanout')}orders`);
     const [id] = await stream.publishMany(orders(1));
     const db = new MemorySink('db');
     const hook = new MemorySink('hook');
     hook.hold();
     const pipeline = await run({ name: 'fanout', steps: [{ route: [{ when: 'true', to: [db, hook] }] }], batch: { size: 1 } }, stream.name);
     await waitFor(() => db.stored.has(id as string) && hook.batches.length === 1, { message: 'the first sink stored the event, the second is writing' });
-    assert.equal(await pendingCount(sluice, stream.name, 'fanout'), 1, 'not acknowledged while one sink has not stored it');
+    assert.equal(await pendingCount(redis.sluice, stream.name, 'fanout'), 1, 'not acknowledged while one sink has not stored it');
     hook.release();
     await pipeline.idle();
     assert.ok(hook.stored.has(id as string));
-    assert.equal(await pendingCount(sluice, stream.name, 'fanout'), 0);
+    assert.equal(await pendingCount(redis.sluice, stream.name, 'fanout'), 0);
   });
 
   test('close writes the waiting events at once (no linger), acknowledges them and closes the sinks', async () => {
-    const stream = sluice.stream(`${uniquePrefix('close')}orders`);
+    const stream = redis.sluice.stream(`${uniquePrefix('close')}orders`);
     await stream.publishMany(orders(3));
     const sink = new MemorySink();
     const pipeline = await run({ name: 'closing', sinks: [sink], batch: { size: 100, linger: '1h' } }, stream.name);
@@ -201,14 +182,14 @@ describe('runPipeline', () => {
     assert.ok(performance.now() - started < 5000);
     assert.equal(sink.stored.size, 3);
     assert.equal(sink.closed, true);
-    assert.equal(await pendingCount(sluice, stream.name, 'closing'), 0);
+    assert.equal(await pendingCount(redis.sluice, stream.name, 'closing'), 0);
   });
 
   test('sinks from configs are built by the run and closed with it: SQLite and JSON Lines', async () => {
-    const stream = sluice.stream(`${uniquePrefix('configs')}orders`);
+    const stream = redis.sluice.stream(`${uniquePrefix('configs')}orders`);
     const ids = await stream.publishMany(orders(30));
-    const db = join(dir, 'orders.db');
-    const file = join(dir, 'big.jsonl');
+    const db = join(dir.path, 'orders.db');
+    const file = join(dir.path, 'big.jsonl');
     const pipeline = await run(
       {
         name: 'to-files',
@@ -227,7 +208,7 @@ describe('runPipeline', () => {
   });
 
   test('a pipeline restarted with the same group goes on where it was: nothing is written twice', async () => {
-    const stream = sluice.stream(`${uniquePrefix('resume')}orders`);
+    const stream = redis.sluice.stream(`${uniquePrefix('resume')}orders`);
     await stream.publishMany(orders(10));
     const sink = new MemorySink();
     const first = await run({ name: 'resume', sinks: [sink] }, stream.name);

@@ -1,40 +1,23 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { after, afterEach, before, describe, test } from 'node:test';
-import { connect, definePipeline, InvalidOptionError, runPipeline, SourceError, type PipelineConfig, type RunningPipeline, type Sluice } from '../../src/index.js';
-import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
+import { describe, test } from 'node:test';
+import { definePipeline, InvalidOptionError, runPipeline, SourceError, type PipelineConfig, type RunningPipeline } from '../../src/index.js';
+import { uniquePrefix } from '../helpers/redis-server.js';
+import { useTempDir } from '../helpers/fixtures.js';
+import { useSluice } from '../helpers/sluice-fixture.js';
 import { waitFor } from '../helpers/wait.js';
-import { MemorySink, pendingCount, recordingLogger } from './helpers.js';
+import { closePipelinesAfterEach, MemorySink, pendingCount, recordingLogger } from './helpers.js';
 
-let server: RedisServer;
-let sluice: Sluice;
-let dir: string;
-const running: RunningPipeline[] = [];
-
-before(async () => {
-  server = await startRedisServer();
-  sluice = await connect({ url: server.url });
-  dir = await mkdtemp(join(tmpdir(), 'sluice-test-sources-'));
-});
-
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((p) => p.close({ timeout: 1000 })));
-});
-
-after(async () => {
-  await sluice?.close();
-  await server?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+const redis = useSluice();
+const dir = useTempDir('sluice-test-sources-');
+const track = closePipelinesAfterEach();
 
 async function run(config: PipelineConfig, input?: NodeJS.ReadableStream): Promise<RunningPipeline> {
-  const pipeline = definePipeline({ ...config, consumer: { block: 100, ...config.consumer } }, { baseDir: dir });
-  const started = await runPipeline(pipeline, { sluice, logger: recordingLogger().logger, ...(input ? { input } : {}) });
-  running.push(started);
-  return started;
+  const pipeline = definePipeline({ ...config, consumer: { block: 100, ...config.consumer } }, { baseDir: dir.path });
+  const started = await runPipeline(pipeline, { sluice: redis.sluice, logger: recordingLogger().logger, ...(input ? { input } : {}) });
+  return track(started);
 }
 
 describe('sources publish into the pipeline\'s stream, read back through its group', () => {
@@ -47,9 +30,9 @@ describe('sources publish into the pipeline\'s stream, read back through its gro
     const orderIds = [...sink.stored.values()].map((e) => Number(e.fields?.order_id)).sort((a, b) => a - b);
     assert.deepEqual(orderIds, Array.from({ length: 1200 }, (_, i) => i + 1));
     for (const event of sink.stored.values()) assert.deepEqual(Object.keys(event.fields ?? {}), ['order_id', 'customer_id', 'amount', 'status']);
-    assert.equal((await sluice.stream(stream).info()).length, 1200);
+    assert.equal((await redis.sluice.stream(stream).info()).length, 1200);
     assert.deepEqual(pipeline.stats().published, 1200);
-    assert.equal(await pendingCount(sluice, stream, 'gen'), 0);
+    assert.equal(await pendingCount(redis.sluice, stream, 'gen'), 0);
   });
 
   test('generator with a rate publishes at that pace; a fields template shapes the events', async () => {
@@ -80,17 +63,17 @@ describe('sources publish into the pipeline\'s stream, read back through its gro
     assert.equal(pipeline.source.finite, false);
     await pipeline.close();
     const published = pipeline.stats().published;
-    const length = (await sluice.stream(stream).info()).length;
+    const length = (await redis.sluice.stream(stream).info()).length;
     assert.equal(length, published, 'every publish the generator counted is in the stream');
-    assert.equal(sink.stored.size + (await pendingCount(sluice, stream, 'endless')) + ((await sluice.stream(stream).info()).groups[0]?.lag ?? 0), published);
+    assert.equal(sink.stored.size + (await pendingCount(redis.sluice, stream, 'endless')) + ((await redis.sluice.stream(stream).info()).groups[0]?.lag ?? 0), published);
   });
 
   test('a JSON Lines file: one event per line, then idle', async () => {
     const stream = `${uniquePrefix('file')}orders`;
     const lines = Array.from({ length: 30 }, (_, i) => JSON.stringify({ order_id: String(i + 1), amount: `${i}.50`, quantity: i + 1 }));
-    await writeFile(join(dir, 'orders.jsonl'), `${lines.join('\n')}\n\n`);
+    await writeFile(join(dir.path, 'orders.jsonl'), `${lines.join('\n')}\n\n`);
     const sink = new MemorySink();
-    const pipeline = await run({ name: 'file', source: { type: 'file', path: join(dir, 'orders.jsonl'), stream }, steps: [{ filter: 'int(order_id) % 2 == 0' }], sinks: [sink] });
+    const pipeline = await run({ name: 'file', source: { type: 'file', path: join(dir.path, 'orders.jsonl'), stream }, steps: [{ filter: 'int(order_id) % 2 == 0' }], sinks: [sink] });
     await pipeline.idle();
     assert.equal(pipeline.stats().published, 30);
     assert.deepEqual([...sink.stored.values()].map((e) => e.fields?.order_id).sort((a, b) => Number(a) - Number(b)), Array.from({ length: 15 }, (_, i) => String((i + 1) * 2)));
@@ -100,16 +83,16 @@ describe('sources publish into the pipeline\'s stream, read back through its gro
 
   test('a bad line ends a file source with SourceError naming the line; the lines before it are processed', async () => {
     const stream = `${uniquePrefix('badline')}orders`;
-    await writeFile(join(dir, 'bad.jsonl'), '{"order_id":"1"}\n{"order_id":"2"}\n{"order_id": oops}\n{"order_id":"4"}\n');
+    await writeFile(join(dir.path, 'bad.jsonl'), '{"order_id":"1"}\n{"order_id":"2"}\n{"order_id": oops}\n{"order_id":"4"}\n');
     const sink = new MemorySink();
-    const pipeline = await run({ name: 'badline', source: { type: 'file', path: join(dir, 'bad.jsonl'), stream }, sinks: [sink] });
+    const pipeline = await run({ name: 'badline', source: { type: 'file', path: join(dir.path, 'bad.jsonl'), stream }, sinks: [sink] });
     await assert.rejects(pipeline.idle(), (error: unknown) => error instanceof SourceError && /^Line 3 of .*bad\.jsonl: expected a JSON object, got invalid JSON/.test(error.message));
     await waitFor(() => sink.stored.size === 2, { message: () => `stored ${sink.stored.size}` });
     assert.equal(pipeline.stats().published, 2);
   });
 
   test('a missing file is refused before anything connects, naming the key', async () => {
-    const pipeline = definePipeline({ name: 'missing', source: { type: 'file', path: join(dir, 'nope.jsonl'), stream: 'x' }, sinks: [new MemorySink()] }, { baseDir: dir });
+    const pipeline = definePipeline({ name: 'missing', source: { type: 'file', path: join(dir.path, 'nope.jsonl'), stream: 'x' }, sinks: [new MemorySink()] }, { baseDir: dir.path });
     await assert.rejects(pipeline.prepare(), (error: unknown) => error instanceof InvalidOptionError && error.option === 'source.path' && /no such file/.test(error.message));
   });
 

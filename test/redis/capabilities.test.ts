@@ -1,28 +1,17 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { auditServer, connect, type Sluice } from '../../src/index.js';
+import { describe, test } from 'node:test';
+import { auditServer } from '../../src/index.js';
 import { docTokens } from '../../src/redis/capabilities.js';
 import { AUDITED_SETTINGS } from '../../src/redis/server-audit.js';
-import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+import { useSluice } from '../helpers/sluice-fixture.js';
 
-let server: RedisServer;
-let sluice: Sluice;
-
-before(async () => {
-  server = await startRedisServer();
-  sluice = await connect({ url: server.url });
-});
-
-after(async () => {
-  await sluice?.close();
-  await server?.close();
-});
+const redis = useSluice();
 
 describe('server capabilities', () => {
   test('Redis 7.0.15 has none of the native features', async () => {
-    const version = /^redis_version:(\S+)/m.exec(await server.cli('INFO', 'server'))?.[1];
+    const version = /^redis_version:(\S+)/m.exec(await redis.server.cli('INFO', 'server'))?.[1];
     assert.equal(version, '7.0.15', 'this test expects the Debian 12 floor, redis-server 7.0.15');
-    assert.deepEqual(await sluice.capabilities(), {
+    assert.deepEqual(await redis.sluice.capabilities(), {
       version: '7.0.15',
       waitAof: false,
       xackdel: false,
@@ -33,15 +22,15 @@ describe('server capabilities', () => {
   });
 
   test('detection is by command docs: the 7.0 XADD docs do list the tokens it does have', async () => {
-    const docs = await sluice.connection.command(['COMMAND', 'DOCS', 'XADD']);
+    const docs = await redis.sluice.connection.command(['COMMAND', 'DOCS', 'XADD']);
     const tokens = docTokens(docs);
     for (const token of ['NOMKSTREAM', 'MAXLEN', 'MINID', 'LIMIT', '*']) assert.ok(tokens.has(token), `XADD docs list ${token}`);
     assert.ok(!tokens.has('ACKED') && !tokens.has('IDMP'));
   });
 
   test('capabilities are detected once and cached', async () => {
-    const first = sluice.capabilities();
-    assert.equal(sluice.capabilities(), first);
+    const first = redis.sluice.capabilities();
+    assert.equal(redis.sluice.capabilities(), first);
     await first;
   });
 });
@@ -50,7 +39,7 @@ describe('server audit', () => {
   test('audits the live configuration of the test server', async () => {
     const settings: Record<string, string> = {};
     for (const name of AUDITED_SETTINGS) {
-      const [, value] = await sluice.connection.command<string[]>(['CONFIG', 'GET', name]);
+      const [, value] = await redis.sluice.connection.command<string[]>(['CONFIG', 'GET', name]);
       settings[name] = value as string;
     }
     const findings = Object.fromEntries(auditServer(settings).map((f) => [f.check, f.status]));

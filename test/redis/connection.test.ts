@@ -1,20 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { connect, NotConnectedError, TimeoutError, type Sluice } from '../../src/index.js';
 import { freePort } from '../../src/redis/managed-server.js';
-import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
-import { blockedInXread, clientList } from '../helpers/streams.js';
+import { uniquePrefix } from '../helpers/redis-server.js';
+import { useRedis } from '../helpers/fixtures.js';
+import { blockedInXread, clientList, drainInBackground } from '../helpers/streams.js';
 import { waitFor } from '../helpers/wait.js';
 
-let server: RedisServer;
-
-before(async () => {
-  server = await startRedisServer();
-});
-
-after(async () => {
-  await server?.close();
-});
+const redis = useRedis();
 
 /** NotConnectedError or TimeoutError, with its code: what an operation gives when Redis is away. */
 function unreachable(error: unknown): boolean {
@@ -34,11 +27,11 @@ async function failsAtDeadline(promise: Promise<unknown>, timeoutMs: number, sla
 
 describe('connection', () => {
   test('with the server stopped, operations fail with typed errors at the commandTimeout, then work again', { timeout: 30_000 }, async () => {
-    const sluice: Sluice = await connect({ url: server.url, commandTimeout: 300 });
+    const sluice: Sluice = await connect({ url: redis.server.url, commandTimeout: 300 });
     try {
       const stream = sluice.stream(`${uniquePrefix('conn')}orders`);
       await stream.publish({ n: 1 });
-      await server.stop();
+      await redis.server.stop();
 
       await failsAtDeadline(stream.publish({ n: 2 }), 300);
       await failsAtDeadline(stream.publishMany([{ n: 3 }, { n: 4 }]), 300);
@@ -51,7 +44,7 @@ describe('connection', () => {
       })();
       await failsAtDeadline(read, 300);
 
-      await server.start();
+      await redis.server.start();
       await waitFor(() => sluice.connection.isReady, { message: 'the client reconnected' });
       await stream.publish({ n: 5 });
       // This server runs without AOF: only what was written after the restart is there.
@@ -62,26 +55,20 @@ describe('connection', () => {
   });
 
   test('a blocking read fails with a typed error when Redis stays away past block + commandTimeout', { timeout: 30_000 }, async () => {
-    const sluice = await connect({ url: server.url, commandTimeout: 300 });
+    const sluice = await connect({ url: redis.server.url, commandTimeout: 300 });
     try {
       const stream = sluice.stream(`${uniquePrefix('conn')}orders`);
-      let failure: unknown;
-      const loop = (async () => {
-        for await (const _event of stream.read({ block: 200 })) {
-          // nothing is published
-        }
-      })().catch((error: unknown) => {
-        failure = error;
-      });
-      await waitFor(() => blockedInXread(server), { message: 'the reader is blocked' });
+      // Nothing is published: the read only ends by failing.
+      const loop = drainInBackground(stream.read({ block: 200 }));
+      await waitFor(() => blockedInXread(redis.server), { message: 'the reader is blocked' });
       const stopped = Date.now();
-      await server.stop();
-      await loop;
+      await redis.server.stop();
+      const failure = await loop;
       const elapsed = Date.now() - stopped;
       assert.ok(unreachable(failure));
       assert.ok(elapsed < 200 + 300 + 1000, `failed ${elapsed} ms after the stop`);
     } finally {
-      await server.start();
+      await redis.server.start();
       await sluice.close();
     }
   });
@@ -110,12 +97,12 @@ describe('connection', () => {
   });
 
   test('close() closes the connection; a closed Sluice refuses new streams', async () => {
-    const clients = (await clientList(server)).length;
-    const sluice = await connect({ url: server.url });
-    await waitFor(async () => (await clientList(server)).length === clients + 1, { message: 'connected' });
+    const clients = (await clientList(redis.server)).length;
+    const sluice = await connect({ url: redis.server.url });
+    await waitFor(async () => (await clientList(redis.server)).length === clients + 1, { message: 'connected' });
     await sluice.close();
     await sluice.close();
-    await waitFor(async () => (await clientList(server)).length === clients, { message: 'disconnected' });
+    await waitFor(async () => (await clientList(redis.server)).length === clients, { message: 'disconnected' });
     assert.throws(() => sluice.stream('events:orders'), (error: unknown) => error instanceof Error && (error as { code?: string }).code === 'ERR_CLOSED');
   });
 });

@@ -3,23 +3,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { connect, ManagedRedisError, managedRedisStatus, startManagedRedis, stopManagedRedis } from '../../src/index.js';
+import { onCleanup, useTempDir } from '../helpers/fixtures.js';
 import { waitFor } from '../helpers/wait.js';
 
-let home: string;
+const home = useTempDir('sluice-test-home-');
 
-before(async () => {
-  home = await mkdtemp(join(tmpdir(), 'sluice-test-home-'));
-});
-
-after(async () => {
-  // Whatever happened in the tests, no redis-server is left running.
-  if (home) {
-    await stopManagedRedis({ home });
-    await rm(home, { recursive: true, force: true });
-  }
-});
+// Stacked after the folder: whatever happened in the tests, no redis-server is left running once
+// the folder is removed.
+onCleanup(() => stopManagedRedis({ home: home.path }));
 
 /** Whether the process runs: not gone, and not a zombie waiting for init to reap it. */
 function isAlive(pid: number): boolean {
@@ -56,10 +49,10 @@ async function withEnv<T>(vars: Record<string, string | undefined>, fn: () => Pr
 
 describe('managed local redis-server', () => {
   test('starts durable, non-evicting and on loopback; a second start reuses it', { timeout: 60_000 }, async () => {
-    const first = await startManagedRedis({ home });
+    const first = await startManagedRedis({ home: home.path });
     assert.equal(first.running, true);
     assert.equal(first.reused, false);
-    assert.equal(first.dataDir, join(home, 'redis'));
+    assert.equal(first.dataDir, join(home.path, 'redis'));
     assert.ok(first.pid && isAlive(first.pid));
     assert.match(first.url, /^redis:\/\/127\.0\.0\.1:\d+$/);
 
@@ -74,24 +67,24 @@ describe('managed local redis-server', () => {
       assert.equal(await config('appendfsync'), 'everysec');
       assert.equal(await config('maxmemory-policy'), 'noeviction');
       assert.equal(await config('bind'), '127.0.0.1');
-      assert.equal(await config('dir'), join(home, 'redis'));
+      assert.equal(await config('dir'), join(home.path, 'redis'));
     } finally {
       await sluice.close();
     }
 
-    const second = await startManagedRedis({ home });
+    const second = await startManagedRedis({ home: home.path });
     assert.equal(second.reused, true);
     assert.equal(second.pid, first.pid);
     assert.equal(second.url, first.url);
-    const state = JSON.parse(await readFile(join(home, 'redis', 'server.json'), 'utf8')) as { pid: number };
+    const state = JSON.parse(await readFile(join(home.path, 'redis', 'server.json'), 'utf8')) as { pid: number };
     assert.equal(state.pid, first.pid);
   });
 
   test('connect() with no url and no REDIS_URL uses the managed server', { timeout: 60_000 }, async () => {
-    const status = await managedRedisStatus({ home });
+    const status = await managedRedisStatus({ home: home.path });
     assert.equal(status.running, true);
     await withEnv({ REDIS_URL: undefined }, async () => {
-      const sluice = await connect({ managed: { home } });
+      const sluice = await connect({ managed: { home: home.path } });
       try {
         assert.equal(sluice.url, status.url);
         const stream = sluice.stream('events:orders');
@@ -102,26 +95,26 @@ describe('managed local redis-server', () => {
       }
     });
     // Still the same server: connect() reused it.
-    assert.equal((await managedRedisStatus({ home })).pid, status.pid);
+    assert.equal((await managedRedisStatus({ home: home.path })).pid, status.pid);
   });
 
   test('status reports running; stop stops the process; status then reports not running', { timeout: 60_000 }, async () => {
-    const status = await managedRedisStatus({ home });
+    const status = await managedRedisStatus({ home: home.path });
     assert.equal(status.running, true);
-    assert.equal(status.dataDir, join(home, 'redis'));
+    assert.equal(status.dataDir, join(home.path, 'redis'));
     const pid = status.pid as number;
     assert.ok(isAlive(pid));
 
-    const stopped = await stopManagedRedis({ home });
+    const stopped = await stopManagedRedis({ home: home.path });
     assert.equal(stopped.stopped, true);
     assert.equal(stopped.pid, pid);
     await waitFor(() => !isAlive(pid), { message: `redis-server ${pid} exited` });
-    assert.deepEqual(await managedRedisStatus({ home }), { running: false, dataDir: join(home, 'redis') });
-    assert.equal((await stopManagedRedis({ home })).stopped, false, 'stopping twice is harmless');
+    assert.deepEqual(await managedRedisStatus({ home: home.path }), { running: false, dataDir: join(home.path, 'redis') });
+    assert.equal((await stopManagedRedis({ home: home.path })).stopped, false, 'stopping twice is harmless');
   });
 
   test('a restarted managed server still has the events (AOF)', { timeout: 60_000 }, async () => {
-    const started = await startManagedRedis({ home });
+    const started = await startManagedRedis({ home: home.path });
     assert.equal(started.reused, false);
     const sluice = await connect({ url: started.url });
     try {
@@ -130,7 +123,7 @@ describe('managed local redis-server', () => {
     } finally {
       await sluice.close();
     }
-    await stopManagedRedis({ home });
+    await stopManagedRedis({ home: home.path });
   });
 
   test('SLUICE_REDIS_SERVER pointing at a missing file is ERR_REDIS_NOT_INSTALLED, naming the package to install', { timeout: 60_000 }, async () => {

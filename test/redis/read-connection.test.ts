@@ -1,32 +1,28 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { ClosedError, NotConnectedError, RedisServerError, TimeoutError } from '../../src/errors.js';
 import { ReadConnection } from '../../src/redis/read-connection.js';
-import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
+import { uniquePrefix } from '../helpers/redis-server.js';
+import { beforeInOrder, useRedis } from '../helpers/fixtures.js';
 import { clientList } from '../helpers/streams.js';
 
-let server: RedisServer;
+const redis = useRedis({ appendonly: true });
 
-before(async () => {
-  server = await startRedisServer({ appendonly: true });
+beforeInOrder(async () => {
   // A user of its own, to log in with a user name and password.
-  await server.cli('ACL', 'SETUSER', 'reader', 'on', '>pw', '~*', '&*', '+@all');
+  await redis.server.cli('ACL', 'SETUSER', 'reader', 'on', '>pw', '~*', '&*', '+@all');
 });
 
-after(async () => {
-  await server?.close();
-});
-
-function open(name: string, url = server.url): Promise<ReadConnection> {
+function open(name: string, url = redis.server.url): Promise<ReadConnection> {
   return ReadConnection.open({ url, connectTimeoutMs: 2000, commandTimeoutMs: 2000, clientName: name });
 }
 
 describe('ReadConnection', () => {
   test('logs in (AUTH, CLIENT SETNAME), reads a stream group batch, acks, maps error replies', async () => {
     const key = `${uniquePrefix('read')}orders`;
-    const conn = await open('sluice:test:reader', server.url.replace('redis://', 'redis://reader:pw@'));
+    const conn = await open('sluice:test:reader', redis.server.url.replace('redis://', 'redis://reader:pw@'));
     try {
-      assert.ok((await clientList(server)).some((line) => line.includes(' name=sluice:test:reader ')));
+      assert.ok((await clientList(redis.server)).some((line) => line.includes(' name=sluice:test:reader ')));
       await conn.send(['XGROUP', 'CREATE', key, 'g', '0', 'MKSTREAM'], Date.now() + 1000);
       for (let i = 0; i < 3; i++) await conn.send(['XADD', key, `${i + 1}-0`, 'order_id', String(i), 'note', 'café ☕, a longer UTF-8 value'], Date.now() + 1000);
       // Pipelined: both written in one go, answered in order.
@@ -50,7 +46,7 @@ describe('ReadConnection', () => {
   });
 
   test('a wrong password fails the connection with the server’s reason', async () => {
-    await assert.rejects(open('sluice:test:bad', server.url.replace('redis://', 'redis://reader:wrong@')), (error: unknown) => {
+    await assert.rejects(open('sluice:test:bad', redis.server.url.replace('redis://', 'redis://reader:wrong@')), (error: unknown) => {
       assert.ok(error instanceof NotConnectedError);
       assert.match(error.message, /WRONGPASS/);
       return true;
@@ -90,11 +86,11 @@ describe('ReadConnection', () => {
       await conn.send(['XGROUP', 'CREATE', key, 'g', '$', 'MKSTREAM'], Date.now() + 1000);
       const read = conn.send(['XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', '10000', 'STREAMS', key, '>'], Date.now() + 12_000);
       const failed = assert.rejects(read, NotConnectedError);
-      await server.stop();
+      await redis.server.stop();
       await failed;
       await assert.rejects(conn.send(['PING'], Date.now() + 1000), NotConnectedError);
       await assert.rejects(conn.waitReady(Date.now() + 200), NotConnectedError);
-      await server.start();
+      await redis.server.start();
       await conn.waitReady(Date.now() + 10_000);
       // The group survived in the AOF.
       await conn.send(['XADD', key, '*', 'n', '1'], Date.now() + 1000);

@@ -1,23 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { connect, type FieldsEvent } from '../../src/index.js';
-import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
+import { uniquePrefix } from '../helpers/redis-server.js';
+import { useRedis } from '../helpers/fixtures.js';
 import { blockedInXread, cliRange } from '../helpers/streams.js';
 import { waitFor } from '../helpers/wait.js';
 
-let server: RedisServer;
-
-before(async () => {
-  server = await startRedisServer({ appendonly: true });
-});
-
-after(async () => {
-  await server?.close();
-});
+const redis = useRedis({ appendonly: true });
 
 describe('redis-server restart (AOF)', () => {
   test('publish and a blocking read recover after redis-server is restarted', { timeout: 60_000 }, async () => {
-    const sluice = await connect({ url: server.url });
+    const sluice = await connect({ url: redis.server.url });
     const controller = new AbortController();
     let loop: Promise<void> | undefined;
     try {
@@ -34,11 +27,11 @@ describe('redis-server restart (AOF)', () => {
         readError = error;
       });
       await waitFor(() => seen.length === beforeIds.length, { message: () => `the reader caught up (${seen.length})` });
-      await waitFor(() => blockedInXread(server), { message: 'the reader is blocked in XREAD' });
+      await waitFor(() => blockedInXread(redis.server), { message: 'the reader is blocked in XREAD' });
 
       let reconnects = 0;
       sluice.connection.client.on('reconnecting', () => reconnects++);
-      await server.stop();
+      await redis.server.stop();
       await waitFor(() => !sluice.connection.isReady, { message: 'the client saw the server go' });
       let settled = false;
       const duringOutage = stream.publish({ n: 'outage', phase: 'during' });
@@ -51,13 +44,13 @@ describe('redis-server restart (AOF)', () => {
       await waitFor(() => reconnects >= attempts + 2, { message: 'the client retried the connection twice' });
       assert.equal(settled, false, 'the publish waits for the server instead of failing');
 
-      await server.start();
+      await redis.server.start();
       const outageId = await duringOutage;
       const afterIds = await stream.publishMany([{ n: 'a', phase: 'after' }, { n: 'b', phase: 'after' }, { n: 'c', phase: 'after' }]);
       const allIds = [...beforeIds, outageId, ...afterIds];
 
       // Every event survived (AOF) and nothing was stored twice.
-      const stored = await cliRange(server, key);
+      const stored = await cliRange(redis.server, key);
       assert.deepEqual(stored.map(([id]) => id), allIds);
       assert.deepEqual(stored[0]?.[1], ['n', '0', 'phase', 'before']);
       assert.deepEqual(stored[beforeIds.length]?.[1], ['n', 'outage', 'phase', 'during']);

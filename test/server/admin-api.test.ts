@@ -1,22 +1,15 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { NonRetryableError } from '../../src/index.js';
-import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
+import { uniquePrefix } from '../helpers/redis-server.js';
+import { useRedis } from '../helpers/fixtures.js';
 import { clientList, cliLength, cliRange, commandCalls } from '../helpers/streams.js';
 import { waitFor } from '../helpers/wait.js';
 import { get, post, startTestServer, type TestServer } from './helpers.js';
 import { openSse, type SseClient } from './sse-client.js';
 
-let redis: RedisServer;
-
-before(async () => {
-  redis = await startRedisServer();
-});
-
-after(async () => {
-  await redis?.close();
-});
+const redis = useRedis();
 
 const TOKEN = 'admin-test-token-42';
 const auth = { Authorization: `Bearer ${TOKEN}` };
@@ -28,7 +21,7 @@ function api(base: string, stream: string, rest: string): string {
 
 /** Runs `work` with a server of its own, closed at the end (which ends the event streams still open). */
 async function withServer(options: Parameters<typeof startTestServer>[1], work: (t: TestServer) => Promise<void>): Promise<void> {
-  const t = await startTestServer(redis, options);
+  const t = await startTestServer(redis.server, options);
   try {
     await work(t);
   } finally {
@@ -103,7 +96,7 @@ describe('overview', () => {
       const name = `${uniquePrefix('overview')}orders`;
       const stream = sluice.stream(name);
       for (let i = 0; i < 5; i++) await stream.publish({ order_id: String(i) });
-      await redis.cli('XGROUP', 'CREATE', name, 'billing', '0');
+      await redis.server.cli('XGROUP', 'CREATE', name, 'billing', '0');
       const reply = await get(`${url}/api/overview`);
       assert.equal(reply.status, 200);
       const found = reply.body.streams.find((s: { name: string }) => s.name === name);
@@ -123,7 +116,7 @@ describe('overview', () => {
       const name = `${uniquePrefix('sse')}orders`;
       const stream = sluice.stream(name);
       await stream.publish({ order_id: '1' });
-      const scansBefore = await commandCalls(redis, 'scan');
+      const scansBefore = await commandCalls(redis.server, 'scan');
       const clients = await Promise.all(Array.from({ length: 4 }, () => openSse(`${url}/api/overview/stream`, auth)));
       for (const client of clients) {
         assert.equal(client.status, 200);
@@ -131,7 +124,7 @@ describe('overview', () => {
         assert.equal(client.headers.get('cache-control'), 'no-store');
       }
       const received = await Promise.all(clients.map((client) => client.waitForEvents('overview', 3)));
-      const scans = (await commandCalls(redis, 'scan')) - scansBefore;
+      const scans = (await commandCalls(redis.server, 'scan')) - scansBefore;
       // One SCAN per read: four clients that each received three refreshes cost about three reads, not twelve.
       const most = Math.max(...clients.map((client) => client.events.filter((e) => e.event === 'overview').length));
       assert.ok(scans <= most + 1, `${scans} reads for ${most} refreshes per client`);
@@ -152,7 +145,7 @@ describe('overview', () => {
   });
 
   test('closing the server ends the open event streams at once', async () => {
-    const t = await startTestServer(redis, { shutdownTimeout: '30s' });
+    const t = await startTestServer(redis.server, { shutdownTimeout: '30s' });
     const name = `${uniquePrefix('close')}orders`;
     const overview = await openSse(`${t.url}/api/overview/stream`);
     const tail = await openSse(api(t.url, name, 'tail'));
@@ -173,11 +166,11 @@ describe('live tail', () => {
       const name = `${uniquePrefix('tail')}orders`;
       const stream = sluice.stream(name);
       await stream.publish({ order_id: 'old', status: 'paid' });
-      const connectionsBefore = (await clientList(redis)).length;
+      const connectionsBefore = (await clientList(redis.server)).length;
       const tail = await openSse(`${api(url, name, 'tail')}?field=status&value=paid`);
       assert.equal(tail.status, 200);
       const [ready] = await tail.waitForEvents('ready', 1);
-      assert.deepEqual(JSON.parse(ready!.data), { stream: name, from: (await cliRange(redis, name))[0]![0], field: 'status', value: 'paid' });
+      assert.deepEqual(JSON.parse(ready!.data), { stream: name, from: (await cliRange(redis.server, name))[0]![0], field: 'status', value: 'paid' });
 
       const ids = [];
       for (const [order_id, status] of [['1', 'pending'], ['2', 'paid'], ['3', 'shipped'], ['4', 'paid'], ['5', 'pending']] as const) {
@@ -196,9 +189,9 @@ describe('live tail', () => {
       assert.equal(typeof entries[0].time, 'number');
 
       // Only the tail's own blocking connection was added, and it goes with the client.
-      assert.equal((await clientList(redis)).length, connectionsBefore + 1);
+      assert.equal((await clientList(redis.server)).length, connectionsBefore + 1);
       tail.close();
-      await waitFor(async () => (await clientList(redis)).length === connectionsBefore, { message: 'the tail connection closed' });
+      await waitFor(async () => (await clientList(redis.server)).length === connectionsBefore, { message: 'the tail connection closed' });
       await waitFor(() => server.inFlight === 0, { message: 'the tail request ended' });
     });
   });
@@ -227,16 +220,16 @@ describe('live tail', () => {
   test('a client gone while the tail was starting leaves nothing behind', async () => {
     await withServer({}, async ({ url, server }) => {
       const name = `${uniquePrefix('tail')}orders`;
-      const connectionsBefore = (await clientList(redis)).length;
+      const connectionsBefore = (await clientList(redis.server)).length;
       // Redis holds every command for a while: the tail waits on its first one, the client leaves.
-      await redis.cli('CLIENT', 'PAUSE', '1000', 'ALL');
+      await redis.server.cli('CLIENT', 'PAUSE', '1000', 'ALL');
       const request = httpRequest(api(url, name, 'tail'), { agent: false });
       request.on('error', () => undefined);
       request.end();
       await waitFor(() => server.inFlight === 1, { message: 'the tail request in flight' });
       request.destroy();
       await waitFor(() => server.inFlight === 0, { timeout: 10_000, message: () => `${server.inFlight} requests still in flight after the client left` });
-      await waitFor(async () => (await clientList(redis)).length === connectionsBefore, { message: 'no tail connection left open' });
+      await waitFor(async () => (await clientList(redis.server)).length === connectionsBefore, { message: 'no tail connection left open' });
     });
   });
 
@@ -272,7 +265,7 @@ describe('dead letters', () => {
     await worker.ready;
     const originals = [];
     for (let i = 1; i <= 3; i++) originals.push(await stream.publish({ order_id: String(i) }));
-    await waitFor(async () => (await cliLength(redis, `{${name}}:dlq`)) === 3, { message: 'three dead letters' });
+    await waitFor(async () => (await cliLength(redis.server, `{${name}}:dlq`)) === 3, { message: 'three dead letters' });
     await worker.close();
     return { name, originals };
   }
@@ -327,24 +320,24 @@ describe('dead letters', () => {
       assert.deepEqual([malformed.status, malformed.body.error.code], [400, 'ERR_MALFORMED_JSON']);
       const badIds = await post(redriveUrl, JSON.stringify({ confirm: true, ids: ['nope'] }), json);
       assert.deepEqual([badIds.status, badIds.body.error.code], [400, 'ERR_INVALID_BODY']);
-      assert.equal(await cliLength(redis, dlqKey), 3, 'nothing moved by the refused requests');
-      assert.equal(await cliLength(redis, name), 3);
+      assert.equal(await cliLength(redis.server, dlqKey), 3, 'nothing moved by the refused requests');
+      assert.equal(await cliLength(redis.server, name), 3);
 
       const redriven = await post(redriveUrl, JSON.stringify({ confirm: true, ids: [letters[0]!.id] }), json);
       assert.equal(redriven.status, 200, JSON.stringify(redriven.body));
       assert.equal(redriven.body.redriven, 1);
       const newId = redriven.body.ids[letters[0]!.id];
-      const entries = await cliRange(redis, name);
+      const entries = await cliRange(redis.server, name);
       assert.equal(entries.length, 4);
       const [lastId, lastFields] = entries[3]!;
       assert.equal(lastId, newId);
       assert.deepEqual(lastFields.slice(0, 2), ['order_id', letters[0]!.fields.order_id]);
       assert.ok(lastFields.includes('$redriven'), `the redriven event says so: ${lastFields}`);
-      assert.equal(await cliLength(redis, dlqKey), 2);
+      assert.equal(await cliLength(redis.server, dlqKey), 2);
 
       const purged = await post(purgeUrl, JSON.stringify({ confirm: true }), json);
       assert.deepEqual([purged.status, purged.body], [200, { purged: 2 }]);
-      assert.equal(await cliLength(redis, dlqKey), 0);
+      assert.equal(await cliLength(redis.server, dlqKey), 0);
 
       // Redrive all on an empty queue moves nothing.
       const none = await post(redriveUrl, JSON.stringify({ confirm: true, all: true }), json);

@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
 import { NonRetryableError } from '../../src/index.js';
 import { repoRoot } from '../cli/cli.js';
-import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
+import { startRedisServer, uniquePrefix } from '../helpers/redis-server.js';
+import { beforeInOrder, useFixture, useRedis } from '../helpers/fixtures.js';
 import { cliLength, cliRange } from '../helpers/streams.js';
 import { waitFor } from '../helpers/wait.js';
 import { startTestServer, type TestServer } from './helpers.js';
@@ -21,27 +22,25 @@ const ARTIFACTS = join(repoRoot, 'test-artifacts');
 /** Generous: the browser shares two cores with the test and the servers. */
 const UI_TIMEOUT = 20_000;
 
-let redis: RedisServer;
-let browser: Browser;
+const redis = useRedis();
+const browser = useFixture(
+  'Chromium',
+  () =>
+    chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu', '--disable-background-networking'],
+    }),
+  (b) => b.close(),
+);
 
-before(async () => {
-  redis = await startRedisServer();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu', '--disable-background-networking'],
-  });
+beforeInOrder(async () => {
   await mkdir(ARTIFACTS, { recursive: true });
-});
-
-after(async () => {
-  await browser?.close();
-  await redis?.close();
 });
 
 /** A page that fails the test on a script error or a CSP violation (both show in the console). */
 async function openPage(): Promise<{ page: Page; problems: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const page = await browser.value.newPage({ viewport: { width: 1280, height: 900 } });
   page.setDefaultTimeout(UI_TIMEOUT);
   const problems: string[] = [];
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
@@ -66,7 +65,7 @@ describe('the dashboard in Chromium', () => {
   let name: string;
 
   before(async () => {
-    server = await startTestServer(redis, { token: TOKEN });
+    server = await startTestServer(redis.server, { token: TOKEN });
     name = `${uniquePrefix('ui')}orders`;
     const stream = server.sluice.stream(name);
     // Two dead letters: a group whose worker refuses events marked bad (then closed).
@@ -75,10 +74,10 @@ describe('the dashboard in Chromium', () => {
     });
     await worker.ready;
     for (let i = 1; i <= 5; i++) await stream.publish({ order_id: String(i), status: i <= 2 ? 'bad' : 'pending' });
-    await waitFor(async () => (await cliLength(redis, `{${name}}:dlq`)) === 2, { message: 'two dead letters' });
+    await waitFor(async () => (await cliLength(redis.server, `{${name}}:dlq`)) === 2, { message: 'two dead letters' });
     await worker.close();
     // A group that reads nothing: its lag is what the page shows.
-    await redis.cli('XGROUP', 'CREATE', name, 'billing', '0');
+    await redis.server.cli('XGROUP', 'CREATE', name, 'billing', '0');
   });
 
   after(async () => {
@@ -135,13 +134,13 @@ describe('the dashboard in Chromium', () => {
       assert.notEqual(await rows.first().getAttribute('data-id'), letterId);
 
       // In the stream again, as a new event carrying the original ID.
-      const entries = await cliRange(redis, name);
+      const entries = await cliRange(redis.server, name);
       const redriven = entries.filter(([, fields]) => fields.includes('$redriven'));
       assert.equal(redriven.length, 1);
       const fields = redriven[0]![1];
       assert.equal(fields[fields.indexOf('$redriven') + 1], originalId);
       assert.deepEqual(fields.slice(0, 4), ['order_id', fields[1], 'status', 'bad']);
-      assert.equal(await cliLength(redis, `{${name}}:dlq`), 1);
+      assert.equal(await cliLength(redis.server, `{${name}}:dlq`), 1);
 
       // Purge: cancelled, nothing happens; confirmed, the dead letters are gone.
       await page.click('#dlq-purge');
@@ -150,7 +149,7 @@ describe('the dashboard in Chromium', () => {
       await page.screenshot({ path: join(ARTIFACTS, 'dashboard-purge-confirm.png') });
       await page.click('#confirm-cancel');
       await dialog.waitFor({ state: 'hidden' });
-      assert.equal(await cliLength(redis, `{${name}}:dlq`), 1, 'a cancelled purge deletes nothing');
+      assert.equal(await cliLength(redis.server, `{${name}}:dlq`), 1, 'a cancelled purge deletes nothing');
       assert.equal(await rows.count(), 1);
 
       await page.click('#dlq-purge');
@@ -158,7 +157,7 @@ describe('the dashboard in Chromium', () => {
       await page.click('#confirm-ok');
       await page.locator('#dlq-message', { hasText: 'Purged 1 dead letter' }).waitFor();
       await page.locator('#dlq-empty').waitFor({ state: 'visible' });
-      assert.equal(await cliLength(redis, `{${name}}:dlq`), 0);
+      assert.equal(await cliLength(redis.server, `{${name}}:dlq`), 0);
       assert.deepEqual(problems, []);
     } finally {
       await page.close();

@@ -2,6 +2,7 @@ import { request } from 'node:http';
 import { pino } from 'pino';
 import { connect, type Sluice } from '../../src/index.js';
 import { startServer, type ServerOptions, type SluiceServer } from '../../src/server/index.js';
+import { useFixture, type RedisFixture } from '../helpers/fixtures.js';
 import type { RedisServer } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -27,6 +28,25 @@ export async function startTestServer(
     async close() {
       await server.close();
       await sluice.close();
+    },
+  };
+}
+
+/**
+ * A test server over the file's redis-server, started before the file's tests and closed after
+ * them, before that redis-server. Its getters throw when read before the before hooks ran.
+ */
+export function useTestServer(redis: RedisFixture, options: Parameters<typeof startTestServer>[1] = {}): Omit<TestServer, 'close'> {
+  const app = useFixture('the test server', () => startTestServer(redis.server, options), (t) => t.close());
+  return {
+    get server() {
+      return app.value.server;
+    },
+    get sluice() {
+      return app.value.sluice;
+    },
+    get url() {
+      return app.value.url;
     },
   };
 }

@@ -1,22 +1,13 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
+import { uniquePrefix } from '../helpers/redis-server.js';
+import { useRedis } from '../helpers/fixtures.js';
 import { cliLength, cliRange } from '../helpers/streams.js';
-import { eventsUrl, get, order, orderFields, post, startTestServer, type TestServer } from './helpers.js';
+import { eventsUrl, get, order, orderFields, post, useTestServer } from './helpers.js';
 
-let redis: RedisServer;
-let app: TestServer;
-
-before(async () => {
-  redis = await startRedisServer();
-  app = await startTestServer(redis);
-});
-
-after(async () => {
-  await app?.close();
-  await redis?.close();
-});
+const redis = useRedis();
+const app = useTestServer(redis);
 
 const stream = () => `${uniquePrefix('ingest')}events:orders`;
 
@@ -27,14 +18,14 @@ describe('POST /streams/:stream/events', () => {
     assert.equal(reply.status, 201, JSON.stringify(reply.body));
     assert.match(reply.headers.get('content-type') ?? '', /^application\/json/);
     assert.equal(reply.body.ids.length, 1);
-    assert.deepEqual(await cliRange(redis, name), [[reply.body.ids[0], orderFields()]]);
+    assert.deepEqual(await cliRange(redis.server, name), [[reply.body.ids[0], orderFields()]]);
   });
 
   test('numbers and booleans are stored as their text', async () => {
     const name = stream();
     const reply = await post(eventsUrl(app.url, name), '{"order_id":12345,"amount":99.99,"paid":false}');
     assert.equal(reply.status, 201, JSON.stringify(reply.body));
-    assert.deepEqual(await cliRange(redis, name), [[reply.body.ids[0], ['order_id', '12345', 'amount', '99.99', 'paid', 'false']]]);
+    assert.deepEqual(await cliRange(redis.server, name), [[reply.body.ids[0], ['order_id', '12345', 'amount', '99.99', 'paid', 'false']]]);
   });
 
   test('a JSON array: the IDs in input order, each entry exactly its fields', async () => {
@@ -42,7 +33,7 @@ describe('POST /streams/:stream/events', () => {
     const events = [order(0), order(1), order(2)];
     const reply = await post(eventsUrl(app.url, name), JSON.stringify(events));
     assert.equal(reply.status, 201, JSON.stringify(reply.body));
-    assert.deepEqual(await cliRange(redis, name), reply.body.ids.map((id: string, i: number) => [id, orderFields(i)]));
+    assert.deepEqual(await cliRange(redis.server, name), reply.body.ids.map((id: string, i: number) => [id, orderFields(i)]));
   });
 
   test('NDJSON: one event per line (blank lines and CRLF allowed), IDs in line order', async () => {
@@ -51,7 +42,7 @@ describe('POST /streams/:stream/events', () => {
     const reply = await post(eventsUrl(app.url, name), body, { 'Content-Type': 'application/x-ndjson' });
     assert.equal(reply.status, 201, JSON.stringify(reply.body));
     assert.equal(reply.body.ids.length, 3);
-    assert.deepEqual(await cliRange(redis, name), reply.body.ids.map((id: string, i: number) => [id, orderFields(i)]));
+    assert.deepEqual(await cliRange(redis.server, name), reply.body.ids.map((id: string, i: number) => [id, orderFields(i)]));
   });
 
   test('a large batch keeps its order', async () => {
@@ -59,7 +50,7 @@ describe('POST /streams/:stream/events', () => {
     const events = Array.from({ length: 2000 }, (_, i) => ({ seq: String(i) }));
     const reply = await post(eventsUrl(app.url, name), JSON.stringify(events));
     assert.equal(reply.status, 201, JSON.stringify(reply.body));
-    const entries = await cliRange(redis, name);
+    const entries = await cliRange(redis.server, name);
     assert.deepEqual(entries.map(([id]) => id), reply.body.ids);
     assert.deepEqual(entries.map(([, fields]) => fields[1]), events.map((e) => e.seq));
   });
@@ -69,7 +60,7 @@ describe('POST /streams/:stream/events', () => {
     const event = { order_id: '12345', customer: { id: '67890', tags: ['vip'] }, lines: [{ sku: 'A1', qty: 2 }] };
     const reply = await post(eventsUrl(app.url, name, '?codec=json'), JSON.stringify(event));
     assert.equal(reply.status, 201, JSON.stringify(reply.body));
-    const [[id, fields]] = (await cliRange(redis, name)) as [[string, string[]]];
+    const [[id, fields]] = (await cliRange(redis.server, name)) as [[string, string[]]];
     assert.equal(id, reply.body.ids[0]);
     assert.equal(fields[0], 'data');
     assert.deepEqual(JSON.parse(fields[1] as string), event);
@@ -82,14 +73,14 @@ describe('POST /streams/:stream/events', () => {
     const again = await post(eventsUrl(app.url, name), JSON.stringify(order()), single);
     assert.equal(first.status, 201, JSON.stringify(first.body));
     assert.deepEqual(again.body, first.body);
-    assert.equal(await cliLength(redis, name), 1);
+    assert.equal(await cliLength(redis.server, name), 1);
 
     const batch = { 'Content-Type': 'application/json', 'Idempotency-Key': 'batch-7' };
     const firstBatch = await post(eventsUrl(app.url, name), JSON.stringify([order(1), order(2)]), batch);
     const batchAgain = await post(eventsUrl(app.url, name), JSON.stringify([order(1), order(2)]), batch);
     assert.equal(firstBatch.status, 201, JSON.stringify(firstBatch.body));
     assert.deepEqual(batchAgain.body, firstBatch.body);
-    assert.equal(await cliLength(redis, name), 3);
+    assert.equal(await cliLength(redis.server, name), 3);
   });
 });
 
@@ -101,7 +92,7 @@ describe('bad requests: 400 that says what and where, nothing stored', () => {
     assert.equal(reply.body.error.code, 'ERR_MALFORMED_JSON');
     assert.match(reply.body.error.message, /^Malformed JSON at line 3, column 13 \(byte 37\): unexpected `,`, expected a value$/);
     assert.deepEqual([reply.body.error.line, reply.body.error.column, reply.body.error.offset], [3, 13, 37]);
-    assert.equal(await cliLength(redis, name), 0);
+    assert.equal(await cliLength(redis.server, name), 0);
   });
 
   test('malformed NDJSON: the line number, and nothing stored though earlier lines were fine', async () => {
@@ -112,7 +103,7 @@ describe('bad requests: 400 that says what and where, nothing stored', () => {
     assert.equal(reply.body.error.code, 'ERR_MALFORMED_JSON');
     assert.match(reply.body.error.message, /^Malformed JSON on NDJSON line 3, column 22 /);
     assert.equal(reply.body.error.line, 3);
-    assert.equal(await cliLength(redis, name), 0);
+    assert.equal(await cliLength(redis.server, name), 0);
   });
 
   test('a nested value: the event index and the field, and how to store nested data', async () => {
@@ -123,7 +114,7 @@ describe('bad requests: 400 that says what and where, nothing stored', () => {
     assert.equal(reply.body.error.index, 1);
     assert.equal(reply.body.error.field, 'address');
     assert.match(reply.body.error.message, /^Event 1: field `address` holds an object: .*\?codec=json/);
-    assert.equal(await cliLength(redis, name), 0);
+    assert.equal(await cliLength(redis.server, name), 0);
   });
 
   test('NDJSON errors in events name the line too', async () => {

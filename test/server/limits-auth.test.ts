@@ -1,27 +1,16 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
+import { uniquePrefix } from '../helpers/redis-server.js';
+import { useRedis } from '../helpers/fixtures.js';
 import { cliLength } from '../helpers/streams.js';
-import { eventsUrl, get, order, post, rawPost, startTestServer, type TestServer } from './helpers.js';
-
-let redis: RedisServer;
-let limited: TestServer;
-let guarded: TestServer;
-let open: TestServer;
+import { eventsUrl, get, order, post, rawPost, useTestServer } from './helpers.js';
 
 const TOKEN = 'tok-3f9a2c7e1b';
 
-before(async () => {
-  redis = await startRedisServer();
-  limited = await startTestServer(redis, { limits: { maxBody: '1kb', maxEvents: 3, maxFields: 4, maxValue: 16 } });
-  guarded = await startTestServer(redis, { token: TOKEN });
-  open = await startTestServer(redis);
-});
-
-after(async () => {
-  await Promise.all([limited?.close(), guarded?.close(), open?.close()]);
-  await redis?.close();
-});
+const redis = useRedis();
+const limited = useTestServer(redis, { limits: { maxBody: '1kb', maxEvents: 3, maxFields: 4, maxValue: 16 } });
+const guarded = useTestServer(redis, { token: TOKEN });
+const open = useTestServer(redis);
 
 const stream = () => `${uniquePrefix('limits')}events:orders`;
 
@@ -36,7 +25,7 @@ describe('limits: 413 naming the limit, nothing stored', () => {
     assert.equal(reply.body.error.max, 1024);
     assert.match(reply.body.error.message, /1 KiB/);
     assert.equal(reply.headers.get('connection'), 'close');
-    assert.equal(await cliLength(redis, name), 0);
+    assert.equal(await cliLength(redis.server, name), 0);
   });
 
   test('a chunked body that grows past maxBody', async () => {
@@ -47,7 +36,7 @@ describe('limits: 413 naming the limit, nothing stored', () => {
     });
     assert.equal(reply.status, 413);
     assert.equal(JSON.parse(reply.body).error.code, 'ERR_BODY_TOO_LARGE');
-    assert.equal(await cliLength(redis, name), 0);
+    assert.equal(await cliLength(redis.server, name), 0);
   });
 
   test('Expect: 100-continue with a body too large: refused before the client sends it', async () => {
@@ -63,7 +52,7 @@ describe('limits: 413 naming the limit, nothing stored', () => {
     const reply = await post(eventsUrl(limited.url, name), JSON.stringify([{ a: '1' }, { a: '2' }, { a: '3' }, { a: '4' }]));
     assert.equal(reply.status, 413);
     assert.deepEqual([reply.body.error.code, reply.body.error.limit, reply.body.error.max], ['ERR_TOO_MANY_EVENTS', 'maxEvents', 3]);
-    assert.equal(await cliLength(redis, name), 0);
+    assert.equal(await cliLength(redis.server, name), 0);
   });
 
   test('more fields than maxFields', async () => {
@@ -72,7 +61,7 @@ describe('limits: 413 naming the limit, nothing stored', () => {
     assert.equal(reply.status, 413);
     assert.deepEqual([reply.body.error.code, reply.body.error.limit, reply.body.error.index], ['ERR_TOO_MANY_FIELDS', 'maxFields', 1]);
     assert.match(reply.body.error.message, /^Event 1: expected at most 4 fields per event \(maxFields\), got 5$/);
-    assert.equal(await cliLength(redis, name), 0);
+    assert.equal(await cliLength(redis.server, name), 0);
   });
 
   test('a field value larger than maxValue', async () => {
@@ -81,7 +70,7 @@ describe('limits: 413 naming the limit, nothing stored', () => {
     assert.equal(reply.status, 413);
     assert.deepEqual([reply.body.error.code, reply.body.error.field, reply.body.error.limit], ['ERR_VALUE_TOO_LARGE', 'note', 'maxValue']);
     assert.match(reply.body.error.message, /holds 18 bytes, over the limit of 16 bytes/);
-    assert.equal(await cliLength(redis, name), 0);
+    assert.equal(await cliLength(redis.server, name), 0);
   });
 
   test('within every limit: 201', async () => {
@@ -97,7 +86,7 @@ describe('bearer-token auth', () => {
     assert.equal(reply.status, 401);
     assert.equal(reply.body.error.code, 'ERR_UNAUTHORIZED');
     assert.equal(reply.headers.get('www-authenticate'), 'Bearer realm="sluice"');
-    assert.equal(await cliLength(redis, name), 0);
+    assert.equal(await cliLength(redis.server, name), 0);
   });
 
   test('a wrong token: 401 invalid_token', async () => {
@@ -110,7 +99,7 @@ describe('bearer-token auth', () => {
     const name = stream();
     const reply = await post(eventsUrl(guarded.url, name), JSON.stringify(order()), { 'Content-Type': 'application/json', Authorization: `Bearer ${TOKEN}` });
     assert.equal(reply.status, 201, JSON.stringify(reply.body));
-    assert.equal(await cliLength(redis, name), 1);
+    assert.equal(await cliLength(redis.server, name), 1);
   });
 
   test('/health and /ready need no token (probes)', async () => {

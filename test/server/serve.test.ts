@@ -1,25 +1,18 @@
 import type { ClientRequest } from 'node:http';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
+import { uniquePrefix } from '../helpers/redis-server.js';
+import { useRedis } from '../helpers/fixtures.js';
 import { cliLength, cliRange } from '../helpers/streams.js';
 import { waitFor } from '../helpers/wait.js';
 import { explain, lines, runCli, spawnCli, type CliProcess } from '../cli/cli.js';
 import { eventsUrl, get, order, orderFields, post, rawPost } from './helpers.js';
 
-let redis: RedisServer;
-
-before(async () => {
-  redis = await startRedisServer();
-});
-
-after(async () => {
-  await redis?.close();
-});
+const redis = useRedis();
 
 /** Starts `sluice serve` and waits for the URL it prints. */
 async function serve(args: string[], env: Record<string, string | undefined> = {}): Promise<{ cli: CliProcess; url: string }> {
-  const cli = spawnCli(['--redis', redis.url, 'serve', '--port', '0', ...args], { env });
+  const cli = spawnCli(['--redis', redis.server.url, 'serve', '--port', '0', ...args], { env });
   const url = await waitFor((): string | undefined => /^listening on (http:\/\/\S+)$/m.exec(cli.stdout())?.[1], {
     message: () => `no URL printed\nstdout: ${cli.stdout()}\nstderr: ${cli.stderr()}`,
   });
@@ -33,7 +26,7 @@ test('sluice serve: prints its URL (a free port with --port 0), ingests, and exi
   const name = `${uniquePrefix('serve')}events:orders`;
   const reply = await post(eventsUrl(url, name), JSON.stringify(order()));
   assert.equal(reply.status, 201, JSON.stringify(reply.body));
-  assert.deepEqual(await cliRange(redis, name), [[reply.body.ids[0], orderFields()]]);
+  assert.deepEqual(await cliRange(redis.server, name), [[reply.body.ids[0], orderFields()]]);
   assert.equal((await get(`${url}/health`)).status, 200);
 
   cli.child.kill('SIGTERM');
@@ -77,19 +70,19 @@ test('SIGTERM with a request in flight: no new connections, the request finishes
   assert.equal(reply.headers.connection, 'close');
   const result = await cli.exited;
   assert.equal(result.code, 0, explain(result));
-  assert.equal(await cliLength(redis, name), 2);
+  assert.equal(await cliLength(redis.server, name), 2);
 });
 
 test('--max-lag: 429 with Retry-After while a group lags past it', async () => {
   const name = `${uniquePrefix('serve')}events:orders`;
-  for (let i = 0; i < 4; i++) await redis.cli('XADD', name, '*', 'order_id', String(i));
-  await redis.cli('XGROUP', 'CREATE', name, 'billing', '0');
+  for (let i = 0; i < 4; i++) await redis.server.cli('XADD', name, '*', 'order_id', String(i));
+  await redis.server.cli('XGROUP', 'CREATE', name, 'billing', '0');
   const { cli, url } = await serve(['--max-lag', '3']);
   const reply = await post(eventsUrl(url, name), JSON.stringify(order()));
   assert.equal(reply.status, 429, JSON.stringify(reply.body));
   assert.equal(reply.headers.get('retry-after'), '1');
   assert.equal(reply.body.error.code, 'ERR_BACKPRESSURE');
-  assert.equal(await cliLength(redis, name), 4);
+  assert.equal(await cliLength(redis.server, name), 4);
   cli.child.kill('SIGTERM');
   assert.equal((await cli.exited).code, 0);
 });

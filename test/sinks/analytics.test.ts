@@ -1,28 +1,17 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import Database from 'better-sqlite3';
-import pg from 'pg';
 import { AnalyticsSink, PostgresDatabase, SqliteSink, type AnalyticsRow, type AnalyticsSinkOptions, type SinkEvent } from '../../src/index.js';
-import { startPostgres, type PostgresServer } from '../helpers/postgres.js';
+import { useTempDir } from '../helpers/fixtures.js';
+import { usePostgres } from '../helpers/postgres.js';
 import { context, sinkConformance, type StoredEvent } from './conformance.js';
+import { holdPostgresTransaction, holdSqliteWriteLock } from './helpers/sql-targets.js';
 
-let dir: string;
-let server: PostgresServer;
+const dir = useTempDir('sluice-test-analytics-');
+const postgres = usePostgres();
 let n = 0;
-
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'sluice-test-analytics-'));
-  server = await startPostgres();
-});
-
-after(async () => {
-  await server?.close();
-  await rm(dir, { recursive: true, force: true });
-});
 
 const ROLLUP = { window: '1m', groupBy: ['status'], measures: ['amount'] } as const;
 
@@ -39,7 +28,7 @@ sinkConformance(
   'analytics (sqlite)',
   { idempotent: true, ordered: false, storesFields: false, transientFailure: true, rejectsWrites: false, poisonEvent: false },
   async () => {
-    const path = join(dir, `stats-${++n}.db`);
+    const path = join(dir.path, `stats-${++n}.db`);
     const sink = new AnalyticsSink({ database: { type: 'sqlite', path, busyTimeout: 50 }, table: 'order_stats', ...ROLLUP });
     return {
       sink,
@@ -57,12 +46,7 @@ sinkConformance(
       }),
       fail: async () => {
         await sink.prepare();
-        const other = new Database(path);
-        other.exec('BEGIN EXCLUSIVE');
-        return async () => {
-          other.exec('COMMIT');
-          other.close();
-        };
+        return holdSqliteWriteLock(path);
       },
     };
   },
@@ -73,26 +57,19 @@ sinkConformance(
   { idempotent: true, ordered: false, storesFields: false, transientFailure: true, rejectsWrites: false, poisonEvent: false },
   async () => {
     const table = `order_stats_${++n}`;
-    const sink = new AnalyticsSink({ database: { type: 'postgres', connectionString: server.url, queryTimeout: '300ms', poolSize: 4 }, table, ...ROLLUP });
+    const sink = new AnalyticsSink({ database: { type: 'postgres', connectionString: postgres.server.url, queryTimeout: '300ms', poolSize: 4 }, table, ...ROLLUP });
     return {
       sink,
       read: checkedRead(async () => {
-        const [exists] = await server.query<{ found: boolean }>('SELECT to_regclass($1) IS NOT NULL AS found', [`${table}_events`]);
+        const [exists] = await postgres.server.query<{ found: boolean }>('SELECT to_regclass($1) IS NOT NULL AS found', [`${table}_events`]);
         if (!exists?.found) return { events: [], counted: 0 };
-        const events = (await server.query<{ event_id: string }>(`SELECT event_id FROM ${table}_events`)).map((r) => ({ id: r.event_id }));
-        const [sum] = await server.query<{ c: string }>(`SELECT coalesce(sum(count), 0) AS c FROM ${table}`);
+        const events = (await postgres.server.query<{ event_id: string }>(`SELECT event_id FROM ${table}_events`)).map((r) => ({ id: r.event_id }));
+        const [sum] = await postgres.server.query<{ c: string }>(`SELECT coalesce(sum(count), 0) AS c FROM ${table}`);
         return { events, counted: Number(sum?.c) };
       }),
       fail: async () => {
         await sink.prepare();
-        const client = new pg.Client({ connectionString: server.url });
-        await client.connect();
-        await client.query('BEGIN');
-        await client.query(`LOCK TABLE ${table}_events IN ACCESS EXCLUSIVE MODE`);
-        return async () => {
-          await client.query('ROLLBACK');
-          await client.end();
-        };
+        return holdPostgresTransaction(postgres.server.url, `LOCK TABLE ${table}_events IN ACCESS EXCLUSIVE MODE`);
       },
     };
   },
@@ -146,8 +123,8 @@ function subsets(events: readonly SinkEvent[], count: number, size: number): Sin
 
 function backends(): Array<[string, () => AnalyticsSinkOptions['database']]> {
   return [
-    ['sqlite', () => ({ type: 'sqlite', path: join(dir, `stats-${++n}.db`) })],
-    ['postgres', () => ({ type: 'postgres', connectionString: server.url })],
+    ['sqlite', () => ({ type: 'sqlite', path: join(dir.path, `stats-${++n}.db`) })],
+    ['postgres', () => ({ type: 'postgres', connectionString: postgres.server.url })],
   ];
 }
 
@@ -171,7 +148,7 @@ describe('analytics sink', () => {
   }
 
   test('the same event ID from two streams (partitions) counts twice; json paths group and sum', async () => {
-    const path = join(dir, `stats-${++n}.db`);
+    const path = join(dir.path, `stats-${++n}.db`);
     const sink = new AnalyticsSink({ database: { type: 'sqlite', path }, table: 'tiers', window: '1h', groupBy: ['customer.tier'], measures: ['line.total'] });
     const event = (stream: string, id: string, tier: string, total: number): SinkEvent => ({ stream, id, time: T0, data: { customer: { tier }, line: { total } } });
     await sink.write([event('events:orders:0', '1-0', 'gold', 10), event('events:orders:1', '1-0', 'gold', 5), event('events:orders:0', '2-0', 'silver', 1)], context());
@@ -192,7 +169,7 @@ describe('analytics sink', () => {
   });
 
   test('shares a SQLite database with a table sink: both write the same file', async () => {
-    const path = join(dir, `shared-${++n}.db`);
+    const path = join(dir.path, `shared-${++n}.db`);
     const orderSink = new SqliteSink({ path, table: 'orders' });
     const stats = new AnalyticsSink({ database: orderSink.database, table: 'order_stats', ...ROLLUP });
     const events = orders(30);
@@ -210,12 +187,12 @@ describe('analytics sink', () => {
   });
 
   test('a schema-qualified PostgreSQL table through a shared PostgresDatabase', async () => {
-    await server.query('CREATE SCHEMA IF NOT EXISTS reports');
-    const database = new PostgresDatabase({ connectionString: server.url });
+    await postgres.server.query('CREATE SCHEMA IF NOT EXISTS reports');
+    const database = new PostgresDatabase({ connectionString: postgres.server.url });
     const sink = new AnalyticsSink({ database, table: 'reports.order_stats', ...ROLLUP });
     await sink.write(orders(12), context());
     await sink.close();
-    const [row] = await server.query<{ c: string }>('SELECT sum(count) AS c FROM reports.order_stats');
+    const [row] = await postgres.server.query<{ c: string }>('SELECT sum(count) AS c FROM reports.order_stats');
     assert.equal(row?.c, '12');
     assert.equal((await database.query<{ c: string }>('SELECT count(*) AS c FROM reports.order_stats_events'))[0]?.c, '12', 'the shared pool is still open');
     await database.close();

@@ -1,22 +1,14 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { JsonlFileSink, SinkUnavailableError } from '../../src/index.js';
+import { useTempDir } from '../helpers/fixtures.js';
 import { context, orderEvents, sinkConformance, type StoredEvent } from './conformance.js';
 
-let dir: string;
+const dir = useTempDir('sluice-test-jsonl-');
 let files = 0;
-
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'sluice-test-jsonl-'));
-});
-
-after(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
 
 async function readLines(path: string): Promise<StoredEvent[]> {
   if (!existsSync(path)) return [];
@@ -33,7 +25,7 @@ for (const fsync of [false, true]) {
     `jsonl file${fsync ? ' (fsync)' : ''}`,
     { idempotent: false, ordered: true, storesFields: true, transientFailure: true, rejectsWrites: false, poisonEvent: false },
     async () => {
-      const folder = join(dir, `nested-${++files}`);
+      const folder = join(dir.path, `nested-${++files}`);
       const path = join(folder, 'events.jsonl');
       return {
         sink: new JsonlFileSink({ path, fsync }),
@@ -50,7 +42,7 @@ for (const fsync of [false, true]) {
 
 describe('jsonl file sink', () => {
   test('appends one JSON object per event, in the documented shape, after what the file holds', async () => {
-    const path = join(dir, `sink-${++files}.jsonl`);
+    const path = join(dir.path, `sink-${++files}.jsonl`);
     await writeFile(path, '{"earlier":true}\n');
     const sink = new JsonlFileSink({ path });
     const [event] = orderEvents(1);
@@ -66,7 +58,7 @@ describe('jsonl file sink', () => {
   });
 
   test('a file whose last line was cut off (a crash mid-write) gets the next events on lines of their own', async () => {
-    const path = join(dir, `sink-${++files}.jsonl`);
+    const path = join(dir.path, `sink-${++files}.jsonl`);
     await writeFile(path, '{"whole":1}\n{"cut');
     const sink = new JsonlFileSink({ path });
     const events = orderEvents(2);
@@ -88,7 +80,7 @@ describe('jsonl file sink', () => {
   });
 
   test('a path that cannot be a file is a retryable error naming it', async () => {
-    const sink = new JsonlFileSink({ path: dir });
+    const sink = new JsonlFileSink({ path: dir.path });
     await assert.rejects(sink.write(orderEvents(1), context()), (error: unknown) => error instanceof SinkUnavailableError && /cannot open the file.*EISDIR/.test(error.message));
     await sink.close();
   });

@@ -1,26 +1,18 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { InvalidOptionError, isRetryableSinkError, SinkRejectedError, SqliteSink, type SinkEvent } from '../../src/index.js';
+import { useTempDir } from '../helpers/fixtures.js';
 import { context, orderEvents, sinkConformance, type StoredEvent } from './conformance.js';
+import { holdSqliteWriteLock, ORDER_COLUMNS, storedOrder } from './helpers/sql-targets.js';
 
-let dir: string;
+const dir = useTempDir('sluice-test-sqlite-');
 let files = 0;
 
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'sluice-test-sqlite-'));
-});
-
-after(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
 function newPath(): string {
-  return join(dir, `sink-${++files}.db`);
+  return join(dir.path, `sink-${++files}.db`);
 }
 
 /** Rows of a table, read through a connection of the test's own. */
@@ -35,16 +27,6 @@ function rows(path: string, sql: string): Array<Record<string, unknown>> {
   }
 }
 
-const ORDER_COLUMNS = {
-  event_id: { from: 'id' },
-  stream: 'text',
-  created_at: { from: 'time' },
-  order_id: 'text',
-  customer_id: 'text',
-  amount: 'real',
-  status: 'text',
-} as const;
-
 sinkConformance(
   'sqlite',
   { idempotent: true, ordered: true, storesFields: true, transientFailure: true, rejectsWrites: true, poisonEvent: 'event' },
@@ -53,20 +35,11 @@ sinkConformance(
     const sink = new SqliteSink({ path, table: 'orders', columns: { ...ORDER_COLUMNS }, busyTimeout: 50 });
     return {
       sink,
-      read: async (): Promise<StoredEvent[]> =>
-        rows(path, 'SELECT * FROM orders ORDER BY rowid').map((row) => ({
-          id: String(row.event_id),
-          fields: { order_id: String(row.order_id), customer_id: String(row.customer_id), amount: String(row.amount), status: String(row.status) },
-        })),
+      read: async (): Promise<StoredEvent[]> => rows(path, 'SELECT * FROM orders ORDER BY rowid').map(storedOrder),
       // Another connection holds the write lock: the sink's transaction waits busyTimeout, then fails.
       fail: async () => {
         await sink.prepare();
-        const other = new Database(path);
-        other.exec('BEGIN EXCLUSIVE');
-        return async () => {
-          other.exec('COMMIT');
-          other.close();
-        };
+        return holdSqliteWriteLock(path);
       },
       // A trigger that refuses every row, as a table closed for writes would.
       reject: async () => {

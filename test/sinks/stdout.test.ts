@@ -1,23 +1,15 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { StdoutSink } from '../../src/index.js';
+import { useTempDir } from '../helpers/fixtures.js';
 import { context, orderEvents, sinkConformance, type StoredEvent } from './conformance.js';
 
-let dir: string;
+const dir = useTempDir('sluice-test-stdout-');
 let files = 0;
-
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'sluice-test-stdout-'));
-});
-
-after(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
 
 async function lines(path: string): Promise<string[]> {
   return existsSync(path) ? (await readFile(path, 'utf8')).split('\n').filter(Boolean) : [];
@@ -25,7 +17,7 @@ async function lines(path: string): Promise<string[]> {
 
 /** A file stream as the sink's output: written through the same Writable path as stdout. */
 function fileOutput(): { path: string; output: WriteStream } {
-  const path = join(dir, `out-${++files}.txt`);
+  const path = join(dir.path, `out-${++files}.txt`);
   return { path, output: createWriteStream(path) };
 }
 

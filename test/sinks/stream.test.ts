@@ -1,23 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { connect, StreamSink, type Sluice, type SinkEvent } from '../../src/index.js';
+import { describe, test } from 'node:test';
+import { connect, StreamSink, type SinkEvent } from '../../src/index.js';
 import { clientList } from '../helpers/streams.js';
-import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
+import { startRedisServer, uniquePrefix } from '../helpers/redis-server.js';
+import { useSluice } from '../helpers/sluice-fixture.js';
 import { waitFor } from '../helpers/wait.js';
 import { context, orderEvents, sinkConformance, type StoredEvent } from './conformance.js';
 
-let server: RedisServer;
-let sluice: Sluice;
-
-before(async () => {
-  server = await startRedisServer();
-  sluice = await connect({ url: server.url });
-});
-
-after(async () => {
-  await sluice?.close();
-  await server?.close();
-});
+const redis = useSluice();
 
 /** The source event ID of a republished event: the end of its idempotency key `<stream>:<id>`. */
 function sourceId(idempotencyKey: string | undefined): string {
@@ -29,15 +19,15 @@ sinkConformance(
   { idempotent: true, ordered: true, storesFields: true, transientFailure: true, rejectsWrites: false, poisonEvent: 'event' },
   async () => {
     const target = `${uniquePrefix('sink')}copy`;
-    const sink = new StreamSink({ connection: sluice, stream: target });
+    const sink = new StreamSink({ connection: redis.sluice, stream: target });
     return {
       sink,
-      read: async (): Promise<StoredEvent[]> => (await sluice.stream(target).range()).map((e) => ({ id: sourceId(e.meta?.idempotencyKey), fields: e.fields })),
+      read: async (): Promise<StoredEvent[]> => (await redis.sluice.stream(target).range()).map((e) => ({ id: sourceId(e.meta?.idempotencyKey), fields: e.fields })),
       // Redis at maxmemory under noeviction refuses writes (OOM) until memory is raised again.
       fail: async () => {
-        await server.cli('CONFIG', 'SET', 'maxmemory', '1');
+        await redis.server.cli('CONFIG', 'SET', 'maxmemory', '1');
         return async () => {
-          await server.cli('CONFIG', 'SET', 'maxmemory', '0');
+          await redis.server.cli('CONFIG', 'SET', 'maxmemory', '0');
         };
       },
       // Nested data cannot be stored by the target's fields codec.
@@ -49,7 +39,7 @@ sinkConformance(
 describe('stream sink', () => {
   test('republishes fields and metadata, with the idempotency key <source stream>:<event ID>', async () => {
     const target = `${uniquePrefix('sink')}copy`;
-    const sink = new StreamSink({ connection: sluice, stream: target });
+    const sink = new StreamSink({ connection: redis.sluice, stream: target });
     const [event] = orderEvents(1) as [SinkEvent];
     const withMeta: SinkEvent = { ...event, meta: { key: 'customer-600', type: 'order.created', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' } };
     // The same ID read from another partition is another event.
@@ -57,7 +47,7 @@ describe('stream sink', () => {
     await sink.write([withMeta, twin], context());
     await sink.write([withMeta, twin], context());
     await sink.close();
-    const copies = await sluice.stream(target).range();
+    const copies = await redis.sluice.stream(target).range();
     assert.equal(copies.length, 2);
     assert.deepEqual(copies[0]?.fields, event.fields);
     assert.deepEqual(copies[0]?.meta, { ...withMeta.meta, idempotencyKey: `events:orders:${event.id}` });
@@ -67,28 +57,28 @@ describe('stream sink', () => {
 
   test('a json target takes fields events as data; a json event goes to a fields target when flat', async () => {
     const jsonTarget = `${uniquePrefix('sink')}json`;
-    const toJson = new StreamSink({ connection: sluice, stream: jsonTarget, codec: 'json' });
+    const toJson = new StreamSink({ connection: redis.sluice, stream: jsonTarget, codec: 'json' });
     const [event] = orderEvents(1) as [SinkEvent];
     await toJson.write([event, { stream: 's', id: '1-1', time: 1, data: { nested: { ok: true } } }], context());
     await toJson.close();
-    assert.deepEqual((await sluice.stream(jsonTarget, { codec: 'json' }).range()).map((e) => e.data), [event.fields, { nested: { ok: true } }]);
+    assert.deepEqual((await redis.sluice.stream(jsonTarget, { codec: 'json' }).range()).map((e) => e.data), [event.fields, { nested: { ok: true } }]);
 
     const fieldsTarget = `${uniquePrefix('sink')}fields`;
-    const toFields = new StreamSink({ connection: sluice, stream: fieldsTarget });
+    const toFields = new StreamSink({ connection: redis.sluice, stream: fieldsTarget });
     await toFields.write([{ stream: 's', id: '1-2', time: 1, data: { amount: 12.5, paid: true } }], context());
     await toFields.close();
-    assert.deepEqual((await sluice.stream(fieldsTarget).range()).map((e) => e.fields), [{ amount: '12.5', paid: 'true' }]);
+    assert.deepEqual((await redis.sluice.stream(fieldsTarget).range()).map((e) => e.fields), [{ amount: '12.5', paid: 'true' }]);
   });
 
   test('with a url, the sink opens its own connection on first write and closes it', async () => {
     const target = `${uniquePrefix('sink')}own`;
-    const before = (await clientList(server)).length;
-    const sink = new StreamSink({ url: server.url, stream: target, retention: { maxLen: 100 } });
-    assert.equal((await clientList(server)).length, before, 'nothing connects before the first write');
+    const before = (await clientList(redis.server)).length;
+    const sink = new StreamSink({ url: redis.server.url, stream: target, retention: { maxLen: 100 } });
+    assert.equal((await clientList(redis.server)).length, before, 'nothing connects before the first write');
     await sink.write(orderEvents(3), context());
-    assert.equal((await sluice.stream(target).range()).length, 3);
+    assert.equal((await redis.sluice.stream(target).range()).length, 3);
     await sink.close();
-    await waitFor(async () => (await clientList(server)).length === before, { message: "the sink's own connections are closed" });
+    await waitFor(async () => (await clientList(redis.server)).length === before, { message: "the sink's own connections are closed" });
   });
 
   test('keeps the order of a batch, also on a server that has not loaded the idempotent-publish script yet (NOSCRIPT)', async () => {

@@ -1,24 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { connect, idTime, RedisServerError, type Sluice } from '../../src/index.js';
-import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
+import { describe, test } from 'node:test';
+import { idTime, RedisServerError } from '../../src/index.js';
+import { uniquePrefix } from '../helpers/redis-server.js';
+import { useSluice } from '../helpers/sluice-fixture.js';
 
-let server: RedisServer;
-let sluice: Sluice;
-
-before(async () => {
-  server = await startRedisServer();
-  sluice = await connect({ url: server.url });
-});
-
-after(async () => {
-  await sluice?.close();
-  await server?.close();
-});
+const redis = useSluice();
 
 describe('info', () => {
   test('length, first and last IDs and times, memory', async () => {
-    const stream = sluice.stream(`${uniquePrefix('info')}orders`);
+    const stream = redis.sluice.stream(`${uniquePrefix('info')}orders`);
     const ids = await stream.publishMany(Array.from({ length: 7 }, (_, i) => ({ n: i })));
     const info = await stream.info();
     assert.equal(info.stream, stream.name);
@@ -34,7 +24,7 @@ describe('info', () => {
   });
 
   test('a missing stream is exists: false', async () => {
-    const info = await sluice.stream(`${uniquePrefix('info')}missing`).info();
+    const info = await redis.sluice.stream(`${uniquePrefix('info')}missing`).info();
     assert.deepEqual(info, {
       stream: info.stream,
       exists: false,
@@ -50,7 +40,7 @@ describe('info', () => {
   });
 
   test('an emptied stream keeps its last generated ID', async () => {
-    const stream = sluice.stream(`${uniquePrefix('info')}emptied`);
+    const stream = redis.sluice.stream(`${uniquePrefix('info')}emptied`);
     const ids = await stream.publishMany([{ n: 1 }, { n: 2 }]);
     await stream.trim({ maxLen: 0, exact: true });
     const info = await stream.info();
@@ -63,9 +53,9 @@ describe('info', () => {
 
   test('groups created by redis-cli show with lag, pending and consumers', async () => {
     const key = `${uniquePrefix('info')}orders`;
-    const stream = sluice.stream(key);
+    const stream = redis.sluice.stream(key);
     await stream.publishMany(Array.from({ length: 5 }, (_, i) => ({ n: i })));
-    await server.cli('XGROUP', 'CREATE', key, 'g', '0');
+    await redis.server.cli('XGROUP', 'CREATE', key, 'g', '0');
 
     let [group] = (await stream.info()).groups;
     assert.equal(group?.name, 'g');
@@ -74,7 +64,7 @@ describe('info', () => {
     assert.equal(group?.lastDeliveredId, '0-0');
     assert.equal(group?.lag, 5, 'lag equals the length for a group created at 0');
 
-    const delivered = JSON.parse(await server.cli('--json', 'XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', '2', 'STREAMS', key, '>')) as Record<string, Array<[string, string[]]>>;
+    const delivered = JSON.parse(await redis.server.cli('--json', 'XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', '2', 'STREAMS', key, '>')) as Record<string, Array<[string, string[]]>>;
     const deliveredIds = (delivered[key] ?? []).map(([id]) => id);
     assert.equal(deliveredIds.length, 2);
 
@@ -93,27 +83,27 @@ describe('info', () => {
 
   test('several groups, in name order as Redis lists them', async () => {
     const key = `${uniquePrefix('info')}orders`;
-    const stream = sluice.stream(key);
+    const stream = redis.sluice.stream(key);
     await stream.publishMany([{ n: 1 }, { n: 2 }, { n: 3 }]);
-    await server.cli('XGROUP', 'CREATE', key, 'analytics', '0');
-    await server.cli('XGROUP', 'CREATE', key, 'billing', '$');
+    await redis.server.cli('XGROUP', 'CREATE', key, 'analytics', '0');
+    await redis.server.cli('XGROUP', 'CREATE', key, 'billing', '$');
     const groups = (await stream.info()).groups;
     assert.deepEqual(groups.map((g) => [g.name, g.lag]), [['analytics', 3], ['billing', 0]]);
   });
 
   test('sluice.streams() lists the stream keys matching a pattern, sorted, and nothing else', async () => {
     const prefix = uniquePrefix('info');
-    await sluice.stream(`${prefix}b`).publish({ n: 1 });
-    await sluice.stream(`${prefix}a`).publish({ n: 1 });
-    await server.cli('SET', `${prefix}text`, 'not a stream');
-    await server.cli('HSET', `${prefix}hash`, 'f', 'v');
-    assert.deepEqual(await sluice.streams(`${prefix}*`), [`${prefix}a`, `${prefix}b`]);
-    assert.deepEqual(await sluice.streams(`${prefix}none*`), []);
+    await redis.sluice.stream(`${prefix}b`).publish({ n: 1 });
+    await redis.sluice.stream(`${prefix}a`).publish({ n: 1 });
+    await redis.server.cli('SET', `${prefix}text`, 'not a stream');
+    await redis.server.cli('HSET', `${prefix}hash`, 'f', 'v');
+    assert.deepEqual(await redis.sluice.streams(`${prefix}*`), [`${prefix}a`, `${prefix}b`]);
+    assert.deepEqual(await redis.sluice.streams(`${prefix}none*`), []);
   });
 
   test('a key holding another type is a RedisServerError WRONGTYPE', async () => {
     const key = `${uniquePrefix('info')}text`;
-    await server.cli('SET', key, 'hello');
-    await assert.rejects(sluice.stream(key).info(), (error: unknown) => error instanceof RedisServerError && error.redisCode === 'WRONGTYPE' && error.code === 'ERR_REDIS');
+    await redis.server.cli('SET', key, 'hello');
+    await assert.rejects(redis.sluice.stream(key).info(), (error: unknown) => error instanceof RedisServerError && error.redisCode === 'WRONGTYPE' && error.code === 'ERR_REDIS');
   });
 });

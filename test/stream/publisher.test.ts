@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { afterEach, beforeEach, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import {
   BackpressureError,
@@ -18,26 +18,19 @@ import {
 } from '../../src/index.js';
 import { freePort, ping } from '../../src/redis/managed-server.js';
 import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
+import { useRedis } from '../helpers/fixtures.js';
 import { waitFor } from '../helpers/wait.js';
 
 const run = promisify(execFile);
 
 // AOF fsynced on every write: an XADD Redis confirmed survives kill -9, so the fault test can
 // demand that every resolved ID is still there.
-let server: RedisServer;
+const redis = useRedis({ appendonly: true, appendfsync: 'always' });
 const open: Sluice[] = [];
-
-before(async () => {
-  server = await startRedisServer({ appendonly: true, appendfsync: 'always' });
-});
-
-after(async () => {
-  await server?.close();
-});
 
 beforeEach(async () => {
   // A failed test may have left the server stopped.
-  if (!(await ping(server.port, 200))) await server.start();
+  if (!(await ping(redis.server.port, 200))) await redis.server.start();
 });
 
 afterEach(async () => {
@@ -45,7 +38,7 @@ afterEach(async () => {
 });
 
 async function sluiceFor(options: ConnectOptions = {}): Promise<Sluice> {
-  const sluice = await connect({ url: server.url, ...options });
+  const sluice = await connect({ url: redis.server.url, ...options });
   open.push(sluice);
   return sluice;
 }
@@ -56,7 +49,7 @@ function increasing(ids: string[]): boolean {
 
 /** The CLIENT LIST line of the publisher's own connection, if it is connected. */
 async function publisherClient(): Promise<string | undefined> {
-  return (await server.cli('CLIENT', 'LIST')).split('\n').find((line) => /name=\S+:publisher /.test(line));
+  return (await redis.server.cli('CLIENT', 'LIST')).split('\n').find((line) => /name=\S+:publisher /.test(line));
 }
 
 describe('publisher', () => {
@@ -66,7 +59,7 @@ describe('publisher', () => {
     const ids = await Promise.all(Array.from({ length: 1050 }, (_, i) => stream.publish({ n: i })));
     assert.equal(new Set(ids).size, 1050);
     assert.ok(increasing(ids), 'IDs increase in call order');
-    assert.equal(await server.cli('XLEN', stream.name), '1050');
+    assert.equal(await redis.server.cli('XLEN', stream.name), '1050');
     assert.match((await publisherClient()) ?? '', / cmd=xadd /);
   });
 
@@ -74,12 +67,12 @@ describe('publisher', () => {
     const sluice = await sluiceFor();
     const stream = sluice.stream(`${uniquePrefix('down')}s`);
     await stream.publish({ n: 'before' });
-    await server.stop();
+    await redis.server.stop();
     const pending = Array.from({ length: 200 }, (_, i) => stream.publish({ n: i }));
-    await server.start();
+    await redis.server.start();
     const ids = await Promise.all(pending);
     assert.ok(increasing(ids));
-    assert.equal(await server.cli('XLEN', stream.name), '201');
+    assert.equal(await redis.server.cli('XLEN', stream.name), '201');
   });
 
   test('a connection lost with XADDs in flight: they are sent again on a new one, all resolve, in call order', async () => {
@@ -87,7 +80,7 @@ describe('publisher', () => {
     const stream = sluice.stream(`${uniquePrefix('lost')}s`);
     await stream.publish({ n: 'warm' });
     // Paused, the server holds the XADDs unexecuted, so killing the connection loses them all.
-    await server.cli('CLIENT', 'PAUSE', '10000', 'WRITE');
+    await redis.server.cli('CLIENT', 'PAUSE', '10000', 'WRITE');
     try {
       const pending = Array.from({ length: 500 }, (_, i) => stream.publish({ n: i }));
       const line = await waitFor(async () => {
@@ -95,14 +88,14 @@ describe('publisher', () => {
         return client && / flags=b /.test(client) ? client : undefined;
       }, { message: 'the publisher connection blocked on the paused server' });
       const id = /\bid=(\d+)/.exec(line ?? '')?.[1] as string;
-      assert.equal(await server.cli('CLIENT', 'KILL', 'ID', id), '1');
+      assert.equal(await redis.server.cli('CLIENT', 'KILL', 'ID', id), '1');
       await waitFor(async () => (await publisherClient())?.startsWith(`id=${id} `) === false, { message: 'a new publisher connection' });
-      await server.cli('CLIENT', 'UNPAUSE');
+      await redis.server.cli('CLIENT', 'UNPAUSE');
       const ids = await Promise.all(pending);
       assert.ok(increasing(ids), 'IDs increase in call order');
-      assert.equal(await server.cli('XLEN', stream.name), '501');
+      assert.equal(await redis.server.cli('XLEN', stream.name), '501');
     } finally {
-      await server.cli('CLIENT', 'UNPAUSE');
+      await redis.server.cli('CLIENT', 'UNPAUSE');
     }
   });
 
@@ -120,11 +113,11 @@ describe('publisher', () => {
     };
     const callers = Promise.all(Array.from({ length: 200 }, caller));
     await waitFor(() => resolved.length >= 1000, { message: '1000 publishes confirmed' });
-    await server.kill('SIGKILL');
-    await server.start();
+    await redis.server.kill('SIGKILL');
+    await redis.server.start();
     await callers;
     assert.equal(resolved.length, total);
-    const stored = new Set((await server.cli('XRANGE', stream.name, '-', '+')).split('\n').filter((l) => /^\d+-\d+$/.test(l)));
+    const stored = new Set((await redis.server.cli('XRANGE', stream.name, '-', '+')).split('\n').filter((l) => /^\d+-\d+$/.test(l)));
     const missing = resolved.filter((id) => !stored.has(id));
     assert.deepEqual(missing, [], 'confirmed events are durable');
     // At-least-once: an XADD whose reply died with the server may be stored twice.
@@ -134,7 +127,7 @@ describe('publisher', () => {
   test("buffer full with onFull 'reject': BackpressureError at once; the buffered events go out after the restart", async () => {
     const sluice = await sluiceFor({ publisher: { maxBuffered: 5, onFull: 'reject' } });
     const stream = sluice.stream(`${uniquePrefix('reject')}s`);
-    await server.stop();
+    await redis.server.stop();
     const buffered = Array.from({ length: 5 }, (_, i) => stream.publish({ n: i }));
     await assert.rejects(stream.publish({ n: 'sixth' }), (error: unknown) => {
       assert.ok(error instanceof BackpressureError);
@@ -143,27 +136,27 @@ describe('publisher', () => {
       assert.match(error.message, /buffer is full \(5 events/);
       return true;
     });
-    await server.start();
+    await redis.server.start();
     assert.ok(increasing(await Promise.all(buffered)));
-    assert.equal(await server.cli('XLEN', stream.name), '5');
+    assert.equal(await redis.server.cli('XLEN', stream.name), '5');
   });
 
   test("buffer full with onFull 'block': callers wait for room, then go out in call order", async () => {
-    const sluice = await sluiceFor({ publisher: { maxBuffered: 3 } });
+    const sluice = await sluiceFor({ publisher: { maxBuffered: 3, maxWaiting: 7 } });
     const stream = sluice.stream(`${uniquePrefix('block')}s`);
-    await server.stop();
+    await redis.server.stop();
     const pending = Array.from({ length: 10 }, (_, i) => stream.publish({ n: i }));
-    await server.start();
+    await redis.server.start();
     const ids = await Promise.all(pending);
     assert.ok(increasing(ids));
-    const fields = (await server.cli('XRANGE', stream.name, '-', '+')).split('\n').filter((_, i) => i % 3 === 2);
+    const fields = (await redis.server.cli('XRANGE', stream.name, '-', '+')).split('\n').filter((_, i) => i % 3 === 2);
     assert.deepEqual(fields, Array.from({ length: 10 }, (_, i) => String(i)));
   });
 
   test('Redis down past the timeout: the publish fails with NotConnectedError, after the timeout', async () => {
     const sluice = await sluiceFor({ commandTimeout: 400 });
     const stream = sluice.stream(`${uniquePrefix('deadline')}s`);
-    await server.stop();
+    await redis.server.stop();
     const start = Date.now();
     await assert.rejects(stream.publish({ n: 1 }), (error: unknown) => {
       assert.ok(error instanceof NotConnectedError, String(error));
@@ -177,7 +170,7 @@ describe('publisher', () => {
     const sluice = await sluiceFor({ commandTimeout: 300, publisher: { maxBuffered: 1 } });
     const stream = sluice.stream(`${uniquePrefix('paused')}s`);
     await stream.publish({ n: 'warm' });
-    await server.cli('CLIENT', 'PAUSE', '5000', 'WRITE');
+    await redis.server.cli('CLIENT', 'PAUSE', '5000', 'WRITE');
     try {
       const results = await Promise.allSettled([stream.publish({ n: 1 }), stream.publish({ n: 2 })]);
       for (const result of results) {
@@ -186,24 +179,24 @@ describe('publisher', () => {
         assert.equal(result.reason.code, 'ERR_TIMEOUT');
       }
     } finally {
-      await server.cli('CLIENT', 'UNPAUSE');
+      await redis.server.cli('CLIENT', 'UNPAUSE');
     }
   });
 
   test('an XADD Redis refuses fails alone, with RedisServerError; the rest of its batch is written', async () => {
     const sluice = await sluiceFor();
     const prefix = uniquePrefix('refused');
-    await server.cli('SET', `${prefix}string`, 'x');
+    await redis.server.cli('SET', `${prefix}string`, 'x');
     const [bad, good] = await Promise.allSettled([sluice.stream(`${prefix}string`).publish({ n: 1 }), sluice.stream(`${prefix}s`).publish({ n: 2 })]);
     assert.equal(bad.status, 'rejected');
     assert.ok(bad.reason instanceof RedisServerError);
     assert.equal(bad.reason.redisCode, 'WRONGTYPE');
     assert.equal(good.status, 'fulfilled');
-    assert.equal(await server.cli('XLEN', `${prefix}s`), '1');
+    assert.equal(await redis.server.cli('XLEN', `${prefix}s`), '1');
   });
 
   test('close waits for pending publishes, closes the publisher connection, then publishes fail with ClosedError', async () => {
-    const sluice = await connect({ url: server.url });
+    const sluice = await connect({ url: redis.server.url });
     const stream = sluice.stream(`${uniquePrefix('close')}s`);
     const pending = Array.from({ length: 300 }, (_, i) => stream.publish({ n: i }));
     await sluice.close();
@@ -215,19 +208,19 @@ describe('publisher', () => {
   test('the ACL user, password and database of the URL are used by the publisher connection; a refused login fails clearly', async () => {
     const prefix = uniquePrefix('acl');
     const user = `pub${process.pid}`;
-    await server.cli('ACL', 'SETUSER', user, 'on', '>s3cret', '~*', '&*', '+@all');
+    await redis.server.cli('ACL', 'SETUSER', user, 'on', '>s3cret', '~*', '&*', '+@all');
     try {
-      const url = `redis://${user}:s3cret@127.0.0.1:${server.port}/2`;
+      const url = `redis://${user}:s3cret@127.0.0.1:${redis.server.port}/2`;
       const sluice = await sluiceFor({ url, commandTimeout: 500 });
       await sluice.stream(`${prefix}s`).publish({ n: 1 });
-      assert.equal(await server.cli('-n', '2', 'XLEN', `${prefix}s`), '1');
-      assert.equal(await server.cli('XLEN', `${prefix}s`), '0');
+      assert.equal(await redis.server.cli('-n', '2', 'XLEN', `${prefix}s`), '1');
+      assert.equal(await redis.server.cli('XLEN', `${prefix}s`), '0');
       assert.match((await publisherClient()) ?? '', new RegExp(` db=2 .* user=${user} `));
 
       // The main connection stays logged in; the publisher's next connection is refused.
-      await server.cli('ACL', 'SETUSER', user, 'resetpass', '>changed');
+      await redis.server.cli('ACL', 'SETUSER', user, 'resetpass', '>changed');
       const id = /\bid=(\d+)/.exec((await publisherClient()) ?? '')?.[1] as string;
-      assert.equal(await server.cli('CLIENT', 'KILL', 'ID', id), '1');
+      assert.equal(await redis.server.cli('CLIENT', 'KILL', 'ID', id), '1');
       await assert.rejects(sluice.stream(`${prefix}s`).publish({ n: 2 }), (error: unknown) => {
         assert.ok(error instanceof NotConnectedError, String(error));
         assert.match(error.message, /WRONGPASS/);
@@ -235,7 +228,7 @@ describe('publisher', () => {
         return true;
       });
     } finally {
-      await server.cli('ACL', 'DELUSER', user);
+      await redis.server.cli('ACL', 'DELUSER', user);
     }
   });
 

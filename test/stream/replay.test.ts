@@ -1,28 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { connect, idTime, type Sluice } from '../../src/index.js';
-import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
+import { describe, test } from 'node:test';
+import { idTime } from '../../src/index.js';
+import { uniquePrefix } from '../helpers/redis-server.js';
+import { useSluice } from '../helpers/sluice-fixture.js';
 import { clockPast, collect } from '../helpers/streams.js';
 
-let server: RedisServer;
-let sluice: Sluice;
-
-before(async () => {
-  server = await startRedisServer();
-  sluice = await connect({ url: server.url });
-});
-
-after(async () => {
-  await sluice?.close();
-  await server?.close();
-});
+const redis = useSluice();
 
 /**
  * Publishes an early group, waits until the clock has moved past the early group's last
  * millisecond, then publishes a late group: every late ID is in a later millisecond.
  */
 async function twoGroups(name: string) {
-  const stream = sluice.stream(`${uniquePrefix('replay')}${name}`);
+  const stream = redis.sluice.stream(`${uniquePrefix('replay')}${name}`);
   const early = await stream.publishMany(Array.from({ length: 5 }, (_, i) => ({ group: 'early', n: i })));
   const lastEarlyMs = idTime(early[early.length - 1] as string);
   await clockPast(lastEarlyMs);
@@ -85,7 +75,7 @@ describe('replay by time', () => {
   });
 
   test('range pages through more than one XRANGE page (1000) without losing or repeating events', async () => {
-    const stream = sluice.stream(`${uniquePrefix('replay')}big`);
+    const stream = redis.sluice.stream(`${uniquePrefix('replay')}big`);
     const ids = await stream.publishMany(Array.from({ length: 2500 }, (_, i) => ({ n: i })));
     assert.deepEqual((await stream.range()).map((e) => e.id), ids);
     assert.deepEqual((await stream.range({ reverse: true })).map((e) => e.id), [...ids].reverse());
@@ -94,7 +84,7 @@ describe('replay by time', () => {
   });
 
   test('range and read of a missing stream are empty', async () => {
-    const stream = sluice.stream(`${uniquePrefix('replay')}missing`);
+    const stream = redis.sluice.stream(`${uniquePrefix('replay')}missing`);
     assert.deepEqual(await stream.range(), []);
     assert.deepEqual(await collect(stream.read({ from: '0' })), []);
   });

@@ -1,23 +1,17 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { connect, idTime, InvalidOptionError, type Sluice } from '../../src/index.js';
-import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
+import { describe, test } from 'node:test';
+import { idTime, InvalidOptionError } from '../../src/index.js';
+import { uniquePrefix } from '../helpers/redis-server.js';
+import { beforeInOrder } from '../helpers/fixtures.js';
+import { useSluice } from '../helpers/sluice-fixture.js';
 import { cliLength, clockPast, commandCalls } from '../helpers/streams.js';
 
-let server: RedisServer;
-let sluice: Sluice;
+const redis = useSluice();
 /** Entries per stream node (radix-tree leaf): approximate trimming removes whole nodes only. */
 let nodeSize: number;
 
-before(async () => {
-  server = await startRedisServer();
-  sluice = await connect({ url: server.url });
-  nodeSize = Number((await server.cli('CONFIG', 'GET', 'stream-node-max-entries')).split('\n')[1]);
-});
-
-after(async () => {
-  await sluice?.close();
-  await server?.close();
+beforeInOrder(async () => {
+  nodeSize = Number((await redis.server.cli('CONFIG', 'GET', 'stream-node-max-entries')).split('\n')[1]);
 });
 
 function events(count: number, from = 0) {
@@ -26,10 +20,10 @@ function events(count: number, from = 0) {
 
 describe('retention', () => {
   test('exact maxLen keeps exactly N entries, the newest', async () => {
-    const stream = sluice.stream(`${uniquePrefix('ret')}exact`, { retention: { maxLen: 250, exact: true } });
+    const stream = redis.sluice.stream(`${uniquePrefix('ret')}exact`, { retention: { maxLen: 250, exact: true } });
     const ids = await stream.publishMany(events(1000));
     await Promise.all(events(37, 1000).map((e) => stream.publish(e)));
-    assert.equal(await cliLength(server, stream.name), 250);
+    assert.equal(await cliLength(redis.server, stream.name), 250);
     const kept = await stream.range();
     assert.equal(kept[0]?.fields.n, String(1037 - 250));
     assert.equal(kept[kept.length - 1]?.fields.n, '1036');
@@ -41,9 +35,9 @@ describe('retention', () => {
     assert.equal(nodeSize, 100, 'the server runs with the default stream-node-max-entries');
     const maxLen = 550;
     const published = 3000;
-    const stream = sluice.stream(`${uniquePrefix('ret')}approx`, { retention: { maxLen } });
+    const stream = redis.sluice.stream(`${uniquePrefix('ret')}approx`, { retention: { maxLen } });
     await stream.publishMany(events(published));
-    const length = await cliLength(server, stream.name);
+    const length = await cliLength(redis.server, stream.name);
     // XADD MAXLEN ~ N drops the oldest node while the rest still holds ≥ N entries, so after
     // each XADD: N ≤ length < N + entries of the oldest node ≤ N + stream-node-max-entries.
     assert.ok(length >= maxLen, `at least maxLen: ${length}`);
@@ -55,12 +49,12 @@ describe('retention', () => {
 
   test('maxAge with exact trimming removes entries older than the age', async () => {
     const maxAgeMs = 300;
-    const stream = sluice.stream(`${uniquePrefix('ret')}age`, { retention: { maxAge: `${maxAgeMs}ms`, exact: true } });
+    const stream = redis.sluice.stream(`${uniquePrefix('ret')}age`, { retention: { maxAge: `${maxAgeMs}ms`, exact: true } });
     const old = await stream.publishMany(events(20));
     const oldestAllowedAfter = idTime(old[old.length - 1] as string) + maxAgeMs;
     // Nothing is trimmed while the old events are younger than the age.
     await stream.publish({ n: 'fresh-1' });
-    assert.equal(await cliLength(server, stream.name), 21);
+    assert.equal(await cliLength(redis.server, stream.name), 21);
     await clockPast(oldestAllowedAfter);
     const fresh = await stream.publishMany([{ n: 'fresh-2' }, { n: 'fresh-3' }]);
     // The XTRIM rides the same connection after the batch's XADDs: a later command sees its effect.
@@ -71,44 +65,44 @@ describe('retention', () => {
   });
 
   test('trim({ maxLen, exact }) removes down to N and returns the number removed', async () => {
-    const stream = sluice.stream(`${uniquePrefix('ret')}trim`);
+    const stream = redis.sluice.stream(`${uniquePrefix('ret')}trim`);
     await stream.publishMany(events(50));
     assert.equal(await stream.trim({ maxLen: 10, exact: true }), 40);
-    assert.equal(await cliLength(server, stream.name), 10);
+    assert.equal(await cliLength(redis.server, stream.name), 10);
     assert.equal(await stream.trim({ maxLen: 10, exact: true }), 0);
   });
 
   test('trim({ maxLen }) (approximate) removes whole nodes and returns how many entries that was', async () => {
-    const stream = sluice.stream(`${uniquePrefix('ret')}trim-approx`);
+    const stream = redis.sluice.stream(`${uniquePrefix('ret')}trim-approx`);
     await stream.publishMany(events(250));
     const removed = await stream.trim({ maxLen: 100 });
-    const length = await cliLength(server, stream.name);
+    const length = await cliLength(redis.server, stream.name);
     assert.equal(removed, 250 - length);
     assert.equal(removed, 100, 'the first node (100 entries) goes; the second would leave fewer than 100');
   });
 
   test('trim() applies the stream retention, including maxAge', async () => {
-    const stream = sluice.stream(`${uniquePrefix('ret')}trim-own`, { retention: { maxAge: '200ms', exact: true } });
+    const stream = redis.sluice.stream(`${uniquePrefix('ret')}trim-own`, { retention: { maxAge: '200ms', exact: true } });
     const ids = await stream.publishMany(events(5));
     await clockPast(idTime(ids[ids.length - 1] as string) + 200);
     assert.equal(await stream.trim(), 5);
-    assert.equal(await cliLength(server, stream.name), 0);
+    assert.equal(await cliLength(redis.server, stream.name), 0);
   });
 
   test('trim with no policy and no stream retention is InvalidOptionError, before any I/O', async () => {
-    const stream = sluice.stream(`${uniquePrefix('ret')}none`);
+    const stream = redis.sluice.stream(`${uniquePrefix('ret')}none`);
     await stream.publish({ n: 1 });
-    const xtrims = await commandCalls(server, 'xtrim');
+    const xtrims = await commandCalls(redis.server, 'xtrim');
     await assert.rejects(stream.trim(), (error: unknown) => error instanceof InvalidOptionError && error.code === 'ERR_INVALID_OPTION' && error.option === 'policy');
     await assert.rejects(stream.trim({}), (error: unknown) => error instanceof InvalidOptionError && error.option === 'policy');
     await assert.rejects(stream.trim({ maxLen: -1 }), (error: unknown) => error instanceof InvalidOptionError && error.option === 'policy.maxLen');
-    assert.equal(await commandCalls(server, 'xtrim'), xtrims, 'no XTRIM was sent');
-    assert.equal(await cliLength(server, stream.name), 1);
+    assert.equal(await commandCalls(redis.server, 'xtrim'), xtrims, 'no XTRIM was sent');
+    assert.equal(await cliLength(redis.server, stream.name), 1);
   });
 
   test('the batch trim for maxAge leaves younger entries alone under load', async () => {
-    const stream = sluice.stream(`${uniquePrefix('ret')}age-load`, { retention: { maxAge: '1h' } });
+    const stream = redis.sluice.stream(`${uniquePrefix('ret')}age-load`, { retention: { maxAge: '1h' } });
     await Promise.all(events(2000).map((e) => stream.publish(e)));
-    assert.equal(await cliLength(server, stream.name), 2000);
+    assert.equal(await cliLength(redis.server, stream.name), 2000);
   });
 });

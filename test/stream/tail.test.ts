@@ -1,31 +1,21 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { ClosedError, connect, type FieldsEvent, type Sluice } from '../../src/index.js';
-import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
-import { blockedInXread, clientList, collect, commandCalls } from '../helpers/streams.js';
+import { describe, test } from 'node:test';
+import { ClosedError, connect, type FieldsEvent } from '../../src/index.js';
+import { uniquePrefix } from '../helpers/redis-server.js';
+import { useSluice } from '../helpers/sluice-fixture.js';
+import { blockedInXread, clientList, collect, commandCalls, drainInBackground } from '../helpers/streams.js';
 import { waitFor } from '../helpers/wait.js';
 
-let server: RedisServer;
-let sluice: Sluice;
-
-before(async () => {
-  server = await startRedisServer();
-  sluice = await connect({ url: server.url });
-});
-
-after(async () => {
-  await sluice?.close();
-  await server?.close();
-});
+const redis = useSluice();
 
 /** A read that never wakes must fail the test, not hang the run. */
 const LIMIT = { timeout: 15_000 };
-const untilBlocked = () => waitFor(() => blockedInXread(server), { timeout: 5000, message: 'a client blocked in XREAD' });
-const clientCount = async () => (await clientList(server)).length;
+const untilBlocked = () => waitFor(() => blockedInXread(redis.server), { timeout: 5000, message: 'a client blocked in XREAD' });
+const clientCount = async () => (await clientList(redis.server)).length;
 
 describe('tail (read from $ with block)', () => {
   test('a blocked read wakes on a new event promptly, and skips older events', LIMIT, async () => {
-    const stream = sluice.stream(`${uniquePrefix('tail')}orders`);
+    const stream = redis.sluice.stream(`${uniquePrefix('tail')}orders`);
     await stream.publishMany([{ n: 'old-1' }, { n: 'old-2' }]);
     const reader = stream.read({ block: 5000 });
     const next = reader.next();
@@ -42,7 +32,7 @@ describe('tail (read from $ with block)', () => {
   });
 
   test('events appended between two XREADs are not missed', LIMIT, async () => {
-    const stream = sluice.stream(`${uniquePrefix('tail')}orders`);
+    const stream = redis.sluice.stream(`${uniquePrefix('tail')}orders`);
     const reader = stream.read({ block: 5000, count: 1 });
     const first = reader.next();
     await untilBlocked();
@@ -56,26 +46,26 @@ describe('tail (read from $ with block)', () => {
   });
 
   test('a non-blocking read from $ returns nothing, even when the stream has events', LIMIT, async () => {
-    const stream = sluice.stream(`${uniquePrefix('tail')}orders`);
+    const stream = redis.sluice.stream(`${uniquePrefix('tail')}orders`);
     await stream.publishMany([{ n: '1' }, { n: '2' }]);
     assert.deepEqual(await collect(stream.read()), []);
     assert.deepEqual(await collect(stream.read({ from: '$' })), []);
   });
 
   test('a blocked read keeps waiting across BLOCK timeouts (finite BLOCK, never BLOCK 0)', LIMIT, async () => {
-    const stream = sluice.stream(`${uniquePrefix('tail')}orders`);
+    const stream = redis.sluice.stream(`${uniquePrefix('tail')}orders`);
     const reader = stream.read({ block: 50 });
     const next = reader.next();
     await untilBlocked();
-    const xreads = await commandCalls(server, 'xread');
-    await waitFor(async () => (await commandCalls(server, 'xread')) >= xreads + 3, { timeout: 5000, message: 'the reader re-issued XREAD after its BLOCK expired' });
+    const xreads = await commandCalls(redis.server, 'xread');
+    await waitFor(async () => (await commandCalls(redis.server, 'xread')) >= xreads + 3, { timeout: 5000, message: 'the reader re-issued XREAD after its BLOCK expired' });
     const id = await stream.publish({ n: 'late' });
     assert.equal(((await next).value as FieldsEvent).id, id);
     await reader.return();
   });
 
   test('an AbortSignal ends a blocked read promptly and closes its connection', LIMIT, async () => {
-    const stream = sluice.stream(`${uniquePrefix('tail')}orders`);
+    const stream = redis.sluice.stream(`${uniquePrefix('tail')}orders`);
     const clientsBefore = await clientCount();
     const controller = new AbortController();
     const seen: FieldsEvent[] = [];
@@ -91,11 +81,11 @@ describe('tail (read from $ with block)', () => {
     assert.ok(elapsed < 1000, `ended ${elapsed} ms after the abort (block is 5000 ms)`);
     assert.deepEqual(seen, []);
     await waitFor(async () => (await clientCount()) === clientsBefore, { timeout: 5000, message: 'the dedicated connection is closed' });
-    assert.equal(await blockedInXread(server), false);
+    assert.equal(await blockedInXread(redis.server), false);
   });
 
   test('an abort at any moment of a blocking read, its start included, ends it quietly', LIMIT, async () => {
-    const stream = sluice.stream(`${uniquePrefix('tail')}orders`);
+    const stream = redis.sluice.stream(`${uniquePrefix('tail')}orders`);
     await stream.publish({ n: '1' });
     const clientsBefore = await clientCount();
     for (let run = 0; run < 60; run++) {
@@ -114,15 +104,15 @@ describe('tail (read from $ with block)', () => {
   });
 
   test('an aborted signal ends the read before it starts', LIMIT, async () => {
-    const stream = sluice.stream(`${uniquePrefix('tail')}orders`);
+    const stream = redis.sluice.stream(`${uniquePrefix('tail')}orders`);
     await stream.publish({ n: '1' });
-    const xreads = await commandCalls(server, 'xread');
+    const xreads = await commandCalls(redis.server, 'xread');
     assert.deepEqual(await collect(stream.read({ from: '0', block: 5000, signal: AbortSignal.abort() })), []);
-    assert.equal(await commandCalls(server, 'xread'), xreads);
+    assert.equal(await commandCalls(redis.server, 'xread'), xreads);
   });
 
   test('break ends a blocked read and closes its dedicated connection', LIMIT, async () => {
-    const stream = sluice.stream(`${uniquePrefix('tail')}orders`);
+    const stream = redis.sluice.stream(`${uniquePrefix('tail')}orders`);
     // Published before the count, so whatever connection publishing uses is already open.
     await stream.publish({ n: 'before' });
     const clientsBefore = await clientCount();
@@ -143,20 +133,14 @@ describe('tail (read from $ with block)', () => {
 
   test('closing the Sluice ends its blocked reads and closes their connections', LIMIT, async () => {
     const clientsBefore = await clientCount();
-    const own = await connect({ url: server.url });
+    const own = await connect({ url: redis.server.url });
     const stream = own.stream(`${uniquePrefix('tail')}orders`);
-    let failure: unknown;
-    const loop = (async () => {
-      for await (const _event of stream.read({ block: 5000 })) {
-        // nothing is published
-      }
-    })().catch((error: unknown) => {
-      failure = error;
-    });
+    // Nothing is published: the read only ends when the Sluice closes.
+    const loop = drainInBackground(stream.read({ block: 5000 }));
     await untilBlocked();
     const started = Date.now();
     await own.close();
-    await loop;
+    const failure = await loop;
     assert.equal(failure, undefined, 'the loop ends quietly');
     assert.ok(Date.now() - started < 1000, 'without waiting for the BLOCK to expire');
     await waitFor(async () => (await clientCount()) === clientsBefore, { timeout: 5000, message: 'all connections of the closed Sluice are gone' });
@@ -166,8 +150,8 @@ describe('tail (read from $ with block)', () => {
   });
 
   test('publishes are not held up by a blocked read', LIMIT, async () => {
-    const stream = sluice.stream(`${uniquePrefix('tail')}orders`);
-    const other = sluice.stream(`${uniquePrefix('tail')}other`);
+    const stream = redis.sluice.stream(`${uniquePrefix('tail')}orders`);
+    const other = redis.sluice.stream(`${uniquePrefix('tail')}other`);
     const reader = stream.read({ block: 5000 });
     const next = reader.next();
     await untilBlocked();

@@ -8,6 +8,7 @@ import { parseDuration } from '../../stream/time.js';
 import { globalOptions, withSluice } from '../context.js';
 import { duration, groupNames, UsageError, wholeNumber } from '../options.js';
 import { note, writeJson, writeLine } from '../output.js';
+import { watchSignals } from '../signals.js';
 
 interface ServeFlags {
   port: number;
@@ -118,35 +119,4 @@ function size(option: string): (value: string) => number {
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
-}
-
-interface SignalWatch {
-  /** Resolves with the first SIGINT or SIGTERM. */
-  readonly signal: Promise<NodeJS.Signals>;
-  dispose(): void;
-}
-
-/**
- * The first Ctrl-C (or SIGTERM) starts a graceful close; a second one exits at once (130 or 143,
- * as a shell reports a process killed by it). Watched from before connecting, so a signal during
- * start-up also ends the command cleanly.
- */
-function watchSignals(): SignalWatch {
-  let received = false;
-  let resolve!: (signal: NodeJS.Signals) => void;
-  const signal = new Promise<NodeJS.Signals>((r) => (resolve = r));
-  const onSignal = (name: NodeJS.Signals) => {
-    if (received) process.exit(name === 'SIGINT' ? 130 : 143);
-    received = true;
-    resolve(name);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    signal,
-    dispose: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
-  };
 }
