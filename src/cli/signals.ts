@@ -1,3 +1,5 @@
+import { onStdoutClosed } from './output.js';
+
 export interface SignalWatch {
   /** Resolves with the first SIGINT or SIGTERM. */
   readonly signal: Promise<'SIGINT' | 'SIGTERM'>;
@@ -27,4 +29,26 @@ export function watchSignals(): SignalWatch {
       process.off('SIGTERM', onSignal);
     },
   };
+}
+
+/**
+ * Runs `work` until Ctrl-C (or SIGTERM, or stdout's reader going away) aborts its signal: a clean
+ * stop, exit code 0. A second Ctrl-C while closing exits at once.
+ */
+export async function untilStopped(work: (signal: AbortSignal) => Promise<void>): Promise<void> {
+  const stop = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stop.signal.aborted) process.exit(signal === 'SIGINT' ? 130 : 143);
+    stop.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const unwatch = onStdoutClosed(() => stop.abort());
+  try {
+    await work(stop.signal);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    unwatch();
+  }
 }

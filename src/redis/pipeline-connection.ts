@@ -5,7 +5,7 @@ import { redactUrl } from './connection.js';
 import { toSluiceError } from './redis-errors.js';
 import { CommandEncoder } from './resp-encoder.js';
 import { RespReader } from './resp-reader.js';
-import { openRedisSocket, waitUntilReady, type ReconnectTarget } from './redis-socket.js';
+import { cannotReach, connectFailure, openRedisSocket, waitUntilReady, type ReconnectTarget } from './redis-socket.js';
 
 export interface PipelineConnectionOptions {
   /** `redis://[user:password@]host:port[/db]` or `rediss://…` for TLS. */
@@ -272,7 +272,7 @@ export class PipelineConnection {
     this.#reader.reset();
     const error = this.#closed
       ? new ClosedError('The publisher connection')
-      : new NotConnectedError(`Lost the connection to Redis at ${redactUrl(this.#options.url)}${reason(this.#lastError)}`, { cause: this.#lastError });
+      : new NotConnectedError(`Lost the connection to Redis at ${redactUrl(this.#options.url)}${connectFailure(this.#lastError)}`, { cause: this.#lastError });
     while (this.#size > 0) this.#deliver(error, undefined);
   }
 
@@ -285,17 +285,7 @@ export class PipelineConnection {
   }
 
   #notConnected(cause: unknown): NotConnectedError {
-    return new NotConnectedError(
-      `Cannot reach Redis at ${redactUrl(this.#options.url)}${reason(cause)}: is redis-server running there? Pass --redis URL or set REDIS_URL`,
-      { cause },
-    );
+    return cannotReach(this.#options.url, cause);
   }
 }
 
-function reason(error: unknown): string {
-  if (!error) return '';
-  const e = error as { code?: string; message?: string; errors?: unknown[] };
-  if (Array.isArray(e.errors) && e.errors.length) return reason(e.errors[0]);
-  const text = e.message || e.code || String(error);
-  return text ? ` (${text})` : '';
-}

@@ -6,7 +6,7 @@ import { redactUrl } from './connection.js';
 import { handshakeCommands, parseRedisUrl, type RedisEndpoint } from './pipeline-connection.js';
 import { toSluiceError } from './redis-errors.js';
 import { CommandEncoder } from './resp-encoder.js';
-import { openRedisSocket, waitUntilReady, type ReconnectTarget } from './redis-socket.js';
+import { cannotReach, connectFailure, openRedisSocket, waitUntilReady, type ReconnectTarget } from './redis-socket.js';
 
 export interface ReadConnectionOptions {
   /** `redis://[user:password@]host:port[/db]` or `rediss://…` for TLS. */
@@ -197,23 +197,13 @@ export class ReadConnection {
   }
 
   #lost(command: string): NotConnectedError {
-    return new NotConnectedError(`Lost the connection to Redis at ${redactUrl(this.options.url)}${reason(this.#lastError)} (${command})`, {
+    return new NotConnectedError(`Lost the connection to Redis at ${redactUrl(this.options.url)}${connectFailure(this.#lastError)} (${command})`, {
       cause: this.#lastError,
     });
   }
 
   #notConnected(cause: unknown): NotConnectedError {
-    return new NotConnectedError(
-      `Cannot reach Redis at ${redactUrl(this.options.url)}${reason(cause)}: is redis-server running there? Pass --redis URL or set REDIS_URL`,
-      { cause },
-    );
+    return cannotReach(this.options.url, cause);
   }
 }
 
-function reason(error: unknown): string {
-  if (!error) return '';
-  const e = error as { code?: string; message?: string; errors?: unknown[] };
-  if (Array.isArray(e.errors) && e.errors.length) return reason(e.errors[0]);
-  const text = e.message || e.code || String(error);
-  return text ? ` (${text})` : '';
-}

@@ -1,6 +1,7 @@
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { delay, reconnectDelay } from './connection.js';
+import { NotConnectedError } from '../errors.js';
+import { delay, reconnectDelay, redactUrl } from './connection.js';
 import type { RedisEndpoint } from './pipeline-connection.js';
 
 /** What one connection attempt needs from the connection class that owns the socket. */
@@ -113,4 +114,18 @@ export async function waitUntilReady(target: ReconnectTarget, deadline: number, 
       if (left > 0 && !target.isClosed()) await delay(Math.min(left, reconnectDelay(retries)));
     }
   }
+}
+
+/** The error of a connection that cannot reach Redis: the URL (password hidden), why, what to do. */
+export function cannotReach(url: string, cause: unknown): NotConnectedError {
+  return new NotConnectedError(`Cannot reach Redis at ${redactUrl(url)}${connectFailure(cause)}: is redis-server running there? Pass --redis URL or set REDIS_URL`, { cause });
+}
+
+/** ` (why)` for a failed connection; an AggregateError (every address refused) says its first. */
+export function connectFailure(error: unknown): string {
+  if (!error) return '';
+  const e = error as { code?: string; message?: string; errors?: unknown[] };
+  if (Array.isArray(e.errors) && e.errors.length) return connectFailure(e.errors[0]);
+  const text = e.message || e.code || String(error);
+  return text ? ` (${text})` : '';
 }

@@ -5,7 +5,8 @@ import type { RedisConnection } from '../../redis/connection.js';
 import { parseDuration } from '../../stream/time.js';
 import { globalOptions, withSluice } from '../context.js';
 import { duration, streamKey, UsageError } from '../options.js';
-import { formatCount, formatTime, onStdoutClosed, table, writeJson, writeLine } from '../output.js';
+import { formatCount, formatTime, table, writeJson, writeLine } from '../output.js';
+import { untilStopped } from '../signals.js';
 
 interface LagFlags {
   watch?: boolean;
@@ -74,28 +75,6 @@ Examples:
         });
       });
     });
-}
-
-/**
- * Runs `work` until Ctrl-C (or SIGTERM, or stdout's reader going away) aborts its signal: a clean
- * stop, exit code 0. A second Ctrl-C while closing exits at once.
- */
-async function untilStopped(work: (signal: AbortSignal) => Promise<void>): Promise<void> {
-  const stop = new AbortController();
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (stop.signal.aborted) process.exit(signal === 'SIGINT' ? 130 : 143);
-    stop.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  const unwatch = onStdoutClosed(() => stop.abort());
-  try {
-    await work(stop.signal);
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    unwatch();
-  }
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

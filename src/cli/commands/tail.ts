@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import type { CodecName } from '../../index.js';
 import { globalOptions, withSluice } from '../context.js';
 import { codecOption, readFrom, streamName, wholeNumber } from '../options.js';
-import { onStdoutClosed, writeJson } from '../output.js';
+import { writeJson } from '../output.js';
+import { untilStopped } from '../signals.js';
 
 interface TailFlags {
   from: string;
@@ -34,29 +35,16 @@ Examples:
     .action(async (stream: string, flags: TailFlags, command: Command) => {
       const globals = globalOptions(command);
       // Ctrl-C (or SIGTERM) ends the read, which interrupts its waiting XREAD: a clean exit, code 0.
-      // A second Ctrl-C while closing exits at once.
-      const stop = new AbortController();
-      const onSignal = (signal: NodeJS.Signals) => {
-        if (stop.signal.aborted) process.exit(signal === 'SIGINT' ? 130 : 143);
-        stop.abort();
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-      const unwatch = onStdoutClosed(() => stop.abort());
-      try {
-        await withSluice(globals, async (sluice) => {
+      await untilStopped((signal) =>
+        withSluice(globals, async (sluice) => {
           const source = sluice.stream<unknown, unknown>(stream, { codec: flags.codec });
-          const reading = source.read({ from: flags.from, block: flags.block, count: Math.min(flags.count ?? PAGE, PAGE), signal: stop.signal });
+          const reading = source.read({ from: flags.from, block: flags.block, count: Math.min(flags.count ?? PAGE, PAGE), signal });
           let printed = 0;
           for await (const event of reading) {
             await writeJson(event);
             if (flags.count !== undefined && ++printed >= flags.count) break;
           }
-        });
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-        unwatch();
-      }
+        }),
+      );
     });
 }
