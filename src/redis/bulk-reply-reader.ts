@@ -1,6 +1,6 @@
 import { SimpleError } from '@redis/client';
 import { isAscii } from 'node:buffer';
-import { RespProtocolError } from './resp-reader.js';
+import { RespProtocolError, type Slices } from './resp-reader.js';
 
 /**
  * Shorter substrings of a JS string are copies (V8 makes a SlicedString, which keeps its parent
@@ -10,11 +10,6 @@ import { RespProtocolError } from './resp-reader.js';
  */
 const COPIED_BELOW = 13;
 
-/** Node's Buffer methods behind `toString(encoding, start, end)`, without its argument checks. */
-interface Slices {
-  latin1Slice(start: number, end: number): string;
-  utf8Slice(start: number, end: number): string;
-}
 
 const EMPTY = Buffer.alloc(0);
 

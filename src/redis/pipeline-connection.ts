@@ -124,10 +124,31 @@ export class PipelineConnection {
     return true;
   }
 
-  /** Sends what `write` encoded, as one socket write. */
-  flush(): void {
-    if (this.#out.length === 0) return;
-    this.#socket?.write(this.#out.take());
+  /**
+   * A command encoded earlier (`bytes[start, end)`, taken from what `flush` returned), sent again
+   * as is; otherwise like `write`.
+   */
+  writeEncoded<T>(bytes: Buffer, start: number, end: number, handler: ReplyHandler<T>, token: T): boolean {
+    if (!this.#ready) return false;
+    this.#out.pushEncoded(bytes, start, end);
+    this.#expectReply(handler as ReplyHandler<unknown>, token);
+    return true;
+  }
+
+  /** Bytes written and not flushed yet: where the next command will start in what `flush` returns. */
+  get pendingBytes(): number {
+    return this.#out.length;
+  }
+
+  /**
+   * Sends what `write` encoded, as one socket write, and returns those bytes: they are never
+   * overwritten, so a command in them can be sent again (`writeEncoded`).
+   */
+  flush(): Buffer | undefined {
+    if (this.#out.length === 0) return undefined;
+    const bytes = this.#out.take();
+    this.#socket?.write(bytes);
+    return bytes;
   }
 
   /** Resolves once connected (see `waitUntilReady`); throws NotConnectedError at the deadline. */
@@ -169,6 +190,10 @@ export class PipelineConnection {
 
   #enqueue(args: readonly string[], handler: ReplyHandler<unknown>, token: unknown): void {
     this.#out.push(args);
+    this.#expectReply(handler, token);
+  }
+
+  #expectReply(handler: ReplyHandler<unknown>, token: unknown): void {
     const capacity = this.#handlers.length;
     if (this.#size === capacity) this.#grow();
     const slot = (this.#head + this.#size) & (this.#handlers.length - 1);

@@ -35,6 +35,19 @@ describe('CommandEncoder', () => {
     assert.equal(second.length, 3000 * `*5\r\n$4\r\nXADD\r\n$1\r\nk\r\n$1\r\n*\r\n$1\r\nv\r\n$500\r\n${'y'.repeat(500)}\r\n`.length);
   });
 
+  test('pushEncoded() appends a command taken before, byte for byte, between others', () => {
+    const encoder = new CommandEncoder();
+    encoder.push(['PING']);
+    const start = encoder.length;
+    encoder.push(['XADD', 'k', '*', 'note', 'café']);
+    const end = encoder.length;
+    const first = encoder.take();
+    encoder.push(['ECHO', 'a']);
+    encoder.pushEncoded(first, start, end);
+    encoder.push(['ECHO', 'b']);
+    assert.equal(encoder.take().toString(), '*2\r\n$4\r\nECHO\r\n$1\r\na\r\n*5\r\n$4\r\nXADD\r\n$1\r\nk\r\n$1\r\n*\r\n$4\r\nnote\r\n$5\r\ncafé\r\n*2\r\n$4\r\nECHO\r\n$1\r\nb\r\n');
+  });
+
   test('clear() drops what was not taken', () => {
     const encoder = new CommandEncoder();
     encoder.push(['PING']);

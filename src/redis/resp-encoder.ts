@@ -32,10 +32,46 @@ export class CommandEncoder {
 
   /** Appends one command: `*<n>\r\n` then `$<bytes>\r\n<arg>\r\n` per argument. */
   push(args: readonly string[]): void {
-    this.#reserve(16);
-    this.#pool[this.#end++] = 42; // *
-    this.#writeInt(args.length);
-    for (let i = 0; i < args.length; i++) this.#pushBulk(args[i] as string);
+    const count = args.length;
+    // Room for the worst case once per command, not per argument: UTF-8 needs at most 3 bytes per
+    // UTF-16 code unit, and 16 covers a `$<len>\r\n` head with its final `\r\n`.
+    let bound = 16;
+    for (let i = 0; i < count; i++) bound += (args[i] as string).length * 3 + 16;
+    this.#reserve(bound);
+    const pool = this.#pool;
+    let at = this.#end;
+    pool[at++] = 42; // *
+    at = writeInt(pool, at, count);
+    for (let i = 0; i < count; i++) {
+      const arg = args[i] as string;
+      const length = arg.length;
+      const head = at;
+      pool[at++] = 36; // $
+      at = writeInt(pool, at, length);
+      // ASCII (IDs, keys, field names, numbers: nearly every argument) is copied byte for byte,
+      // which is much cheaper than Buffer.write or building strings for short values.
+      let k = 0;
+      for (; k < length; k++) {
+        const code = arg.charCodeAt(k);
+        if (code > 127) break;
+        pool[at++] = code;
+      }
+      if (k < length) {
+        // Not ASCII: the length prefix counts UTF-8 bytes, so write this argument again.
+        at = writeInt(pool, head + 1, Buffer.byteLength(arg));
+        at += pool.write(arg, at, 'utf8');
+      }
+      pool[at++] = 13;
+      pool[at++] = 10;
+    }
+    this.#end = at;
+  }
+
+  /** Appends a command encoded before (`bytes[start, end)`), as is. */
+  pushEncoded(bytes: Uint8Array, start: number, end: number): void {
+    this.#reserve(end - start);
+    this.#pool.set(bytes.subarray(start, end), this.#end);
+    this.#end += end - start;
   }
 
   /** The bytes encoded since the last call (empty when none). */
@@ -50,48 +86,6 @@ export class CommandEncoder {
     this.#end = this.#start;
   }
 
-  #pushBulk(arg: string): void {
-    const length = arg.length;
-    // UTF-8 needs at most 3 bytes per UTF-16 code unit; 16 covers `$<len>\r\n` and the final `\r\n`.
-    this.#reserve(length * 3 + 16);
-    const pool = this.#pool;
-    const head = this.#end;
-    pool[this.#end++] = 36; // $
-    this.#writeInt(length);
-    // ASCII (IDs, keys, field names, numbers: nearly every argument) is copied byte for byte,
-    // which is much cheaper than Buffer.write or building strings for short values.
-    let at = this.#end;
-    for (let k = 0; k < length; k++) {
-      const code = arg.charCodeAt(k);
-      if (code > 127) {
-        // Not ASCII: the length prefix counts UTF-8 bytes, so start this argument again.
-        this.#end = head + 1;
-        this.#writeInt(Buffer.byteLength(arg));
-        at = this.#end + pool.write(arg, this.#end, 'utf8');
-        break;
-      }
-      pool[at++] = code;
-    }
-    pool[at] = 13;
-    pool[at + 1] = 10;
-    this.#end = at + 2;
-  }
-
-  /** Writes `<n>\r\n` (n ≥ 0). */
-  #writeInt(n: number): void {
-    const pool = this.#pool;
-    if (n < 10) {
-      pool[this.#end++] = 48 + n;
-    } else if (n < 100) {
-      pool[this.#end++] = 48 + ((n / 10) | 0);
-      pool[this.#end++] = 48 + (n % 10);
-    } else {
-      this.#end += pool.write(String(n), this.#end, 'latin1');
-    }
-    pool[this.#end++] = 13;
-    pool[this.#end++] = 10;
-  }
-
   /** Makes room for `bytes` more after #end, moving the untaken bytes to a new pool if needed. */
   #reserve(bytes: number): void {
     if (this.#end + bytes <= this.#pool.length) return;
@@ -104,3 +98,17 @@ export class CommandEncoder {
   }
 }
 
+/** Writes `<n>\r\n` (n ≥ 0) at `at`; returns the offset after it. */
+function writeInt(pool: Buffer, at: number, n: number): number {
+  if (n < 10) {
+    pool[at++] = 48 + n;
+  } else if (n < 100) {
+    pool[at++] = 48 + ((n / 10) | 0);
+    pool[at++] = 48 + (n % 10);
+  } else {
+    at += pool.write(String(n), at, 'latin1');
+  }
+  pool[at++] = 13;
+  pool[at++] = 10;
+  return at;
+}

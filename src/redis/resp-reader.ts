@@ -1,5 +1,11 @@
 import { SimpleError } from '@redis/client';
 
+/** Node's Buffer methods behind `toString(encoding, start, end)`, without its argument checks. */
+export interface Slices {
+  latin1Slice(start: number, end: number): string;
+  utf8Slice(start: number, end: number): string;
+}
+
 /**
  * An incremental RESP2 reply parser for the publisher's own connection: fed socket chunks, it
  * calls back once per complete reply. Bulk and simple strings become strings, integers numbers,
@@ -55,7 +61,8 @@ export class RespReader {
         const dataStart = lineEnd + 2;
         const dataEnd = dataStart + this.#int;
         if (dataEnd + 2 > buffer.length) return -1;
-        this.#value = buffer.toString('utf8', dataStart, dataEnd);
+        // An XADD's ID per publish: the direct call skips toString's argument checks.
+        this.#value = (buffer as unknown as Slices).utf8Slice(dataStart, dataEnd);
         return dataEnd + 2;
       }
       case 43 /* + simple string */:

@@ -11,7 +11,6 @@ import { formatSize, type ResolvedLimits } from './limits.js';
  * index (and NDJSON line) and the field.
  */
 export function checkEvents(events: readonly unknown[], codec: Codec, limits: ResolvedLimits, lines: readonly number[] | undefined): void {
-  const encoded: string[] = [];
   for (let index = 0; index < events.length; index++) {
     const event = events[index];
     const where = lines === undefined ? `Event ${index}` : `Event ${index} (line ${lines[index]})`;
@@ -28,9 +27,9 @@ export function checkEvents(events: readonly unknown[], codec: Codec, limits: Re
         { details: { ...position, field: unsafe.path } },
       );
     }
-    encoded.length = 0;
+    let encoded: string[];
     try {
-      codec.encode(event, encoded);
+      encoded = codec.encode(event, []);
     } catch (error) {
       if (!(error instanceof InvalidFieldError)) throw error;
       const value = (event as Record<string, unknown>)[error.field];

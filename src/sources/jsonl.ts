@@ -109,16 +109,14 @@ export class JsonlSource implements Source {
   async #read(lines: Interface, input: NodeJS.ReadableStream, stream: Stream<unknown, unknown>, window: PublishWindow): Promise<void> {
     const label = this.path === undefined ? 'stdin' : this.#configPath;
     let lineNumber = 0;
-    const encoded: string[] = [];
     try {
       for await (const line of lines) {
         lineNumber++;
         if (this.#stopped || window.failure !== undefined) break;
         if (line.trim() === '') continue;
         const event = parseLine(line, `Line ${lineNumber} of ${label}`);
-        encoded.length = 0;
         try {
-          stream.codec.encode(event, encoded);
+          stream.codec.encode(event, []);
         } catch (error) {
           if (error instanceof InvalidInputError) throw new SourceError(`Line ${lineNumber} of ${label}: ${error.message}`, { cause: error });
           throw error;

@@ -4,9 +4,7 @@ import { DecodeError, InvalidFieldError, InvalidOptionError } from '../errors.js
 import { codecByName, encodeMeta, fieldsCodec, jsonCodec, splitEntryFields } from './codec.js';
 
 function encode(codec: typeof fieldsCodec, value: unknown): string[] {
-  const out: string[] = [];
-  codec.encode(value, out);
-  return out;
+  return codec.encode(value, []);
 }
 
 function isFieldError(field: string, pattern: RegExp) {
@@ -20,10 +18,19 @@ describe('fieldsCodec.encode', () => {
     ]);
   });
 
-  test('appends to what is already there (the XADD head)', () => {
-    const out = ['XADD', 's', '*'];
-    fieldsCodec.encode({ a: '1' }, out);
-    assert.deepEqual(out, ['XADD', 's', '*', 'a', '1']);
+  test('starts with the head it is given (the XADD head), which it leaves as it was', () => {
+    const head = ['XADD', 's', '*'];
+    const out = fieldsCodec.encode({ a: '1', b: 2 }, head);
+    assert.deepEqual(out, ['XADD', 's', '*', 'a', '1', 'b', '2']);
+    assert.deepEqual(head, ['XADD', 's', '*']);
+    assert.deepEqual(jsonCodec.encode({ a: 1 }, head), ['XADD', 's', '*', 'data', '{"a":1}']);
+    assert.deepEqual(head, ['XADD', 's', '*']);
+  });
+
+  test('a getter that removes a field while being read leaves no hole in the command', () => {
+    const event: Record<string, unknown> = { a: '1', b: '2' };
+    Object.defineProperty(event, 'a', { enumerable: true, get: () => (delete event.b, '1') });
+    assert.deepEqual(fieldsCodec.encode(event, ['XADD', 's', '*']), ['XADD', 's', '*', 'a', '1']);
   });
 
   test('stringifies numbers, booleans and bigints', () => {

@@ -290,8 +290,7 @@ export class Stream<I = FieldsInput, E = FieldsEvent> {
   }
 
   #encode(payload: unknown, options: PublishOptions | undefined): string[] {
-    const args = this.#head.slice();
-    this.codec.encode(payload, args);
+    const args = this.codec.encode(payload, this.#head);
     if (options) {
       if (options.traceparent !== undefined && !isTraceparent(options.traceparent)) {
         throw new InvalidOptionError('traceparent', options.traceparent, 'a W3C traceparent like 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01');

@@ -94,6 +94,10 @@ describe('publisher', () => {
       const ids = await Promise.all(pending);
       assert.ok(increasing(ids), 'IDs increase in call order');
       assert.equal(await redis.server.cli('XLEN', stream.name), '501');
+      // Sent again from the bytes first written: each event intact, under the ID it resolved to.
+      const stored = (await stream.range()).slice(1);
+      assert.deepEqual(stored.map((e) => e.id), ids);
+      assert.deepEqual(stored.map((e) => e.fields), Array.from({ length: 500 }, (_, i) => ({ n: String(i) })));
     } finally {
       await redis.server.cli('CLIENT', 'UNPAUSE');
     }
