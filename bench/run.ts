@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { availableParallelism, cpus, loadavg, release } from 'node:os';
 import { promisify } from 'node:util';
 import { parseArgs, USAGE } from './lib/args.js';
+import { watchHostCpu } from './lib/host-cpu.js';
 import { startPrivateRedis } from './lib/private-redis.js';
 import { formatTable, type Report } from './lib/report.js';
 import type { ScenarioResult } from './lib/scenario.js';
@@ -33,18 +34,19 @@ async function main(): Promise<void> {
   try {
     for (const scenario of selected) {
       log(`scenario ${scenario.name}: ${scenario.description}`);
-      results.push(
-        await scenario.run({
-          url: redis.url,
-          port: redis.port,
-          events: args.events,
-          rounds: args.rounds,
-          backlog: args.backlog,
-          durationS: args.durationS,
-          outageS: args.outageS,
-          log,
-        }),
-      );
+      const hostCpu = watchHostCpu();
+      const result = await scenario.run({
+        url: redis.url,
+        port: redis.port,
+        events: args.events,
+        rounds: args.rounds,
+        backlog: args.backlog,
+        durationS: args.durationS,
+        outageS: args.outageS,
+        log,
+      });
+      const host = hostCpu();
+      results.push(host ? { ...result, host } : result);
     }
   } finally {
     await redis.stop();

@@ -71,6 +71,11 @@ export function formatTable(report: Report): string {
     }
     for (const [name, value] of Object.entries(s.ratios)) lines.push(`  ratio ${name}: ${value.toFixed(2)}`);
     for (const t of s.targets ?? []) lines.push(`  target ${t.name} ${t.bound}: ${fmtFigure(t.value)} — ${t.met ? 'met' : 'NOT met'}`);
+    if (s.host) {
+      lines.push(
+        `  host: CPUs ${s.host.busyPercent.toFixed(0)}% busy (this run and anything else), ${s.host.stealPercent.toFixed(1)}% stolen by the hypervisor for other machines, over the scenario`,
+      );
+    }
     for (const check of s.checks) lines.push(`  check: ${check}`);
     for (const note of s.notes ?? []) lines.push(`  note: ${note}`);
     lines.push('');

@@ -1,3 +1,5 @@
+import type { HostCpu } from './host-cpu.js';
+
 /** What every scenario gets from the runner. */
 export interface BenchContext {
   /** The private redis-server's URL and port. */
@@ -69,6 +71,8 @@ export interface ScenarioResult {
   targets?: Target[];
   /** What a reader must know to read the figures (run sizes that differ, what was left out…). */
   notes?: string[];
+  /** The machine's CPUs while the scenario ran (set by the runner; Linux only). */
+  host?: HostCpu;
 }
 
 export interface Target {

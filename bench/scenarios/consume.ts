@@ -2,7 +2,7 @@ import { connect, type Sluice } from '../../src/index.js';
 import { NODE_REDIS_LOOP_METHOD, nodeRedisXreadgroupLoop } from '../baselines/node-redis-xreadgroup-loop.js';
 import { findRedisBenchmark } from '../baselines/redis-benchmark.js';
 import { expectDrained, fillBacklog } from '../lib/backlog.js';
-import type { BenchContext, Measurement, Scenario, ScenarioResult } from '../lib/scenario.js';
+import { target, type BenchContext, type Measurement, type Scenario, type ScenarioResult } from '../lib/scenario.js';
 import { measure, median, rate, type Sample } from '../lib/stats.js';
 
 export const GROUP = 'bench';
@@ -97,6 +97,7 @@ export const consumeScenario: Scenario = {
         scenario: 'consume',
         events: ctx.events,
         measurements,
+        targets: [target('sluice/baseline', subject.median / baseline.median, '≥', 2)],
         ratios: {
           'sluice/baseline': subject.median / baseline.median,
           // Each round runs both back to back: their ratio is steadier when the machine's load varies.

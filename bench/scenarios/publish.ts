@@ -1,7 +1,7 @@
 import { connect, type Sluice } from '../../src/index.js';
 import { NODE_REDIS_BATCH, NODE_REDIS_IN_FLIGHT, nodeRedisXaddPipeline } from '../baselines/node-redis-xadd-pipeline.js';
 import { findRedisBenchmark, redisBenchmark, redisBenchmarkArgs } from '../baselines/redis-benchmark.js';
-import type { BenchContext, Measurement, Scenario, ScenarioResult } from '../lib/scenario.js';
+import { target, type BenchContext, type Measurement, type Scenario, type ScenarioResult } from '../lib/scenario.js';
 import { measure, median, rate, type Sample } from '../lib/stats.js';
 
 /** The guide's order event, as redis-cli writes it. */
@@ -118,6 +118,7 @@ export const publishScenario: Scenario = {
         scenario: 'publish',
         events: ctx.events,
         measurements,
+        targets: [target('sluice/baseline', subject.median / baseline.median, '≥', 2)],
         ratios: {
           'sluice/baseline': subject.median / baseline.median,
           // Each round runs both back to back: their ratio is steadier when the machine's load varies.
