@@ -13,6 +13,8 @@ command -v g++ >/dev/null 2>&1 && command -v make >/dev/null 2>&1 || missing+=(b
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 # The dashboard's browser tests drive Debian's Chromium (headless) through playwright-core.
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+# The TLS tests make a self-signed certificate for a rediss:// server.
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

@@ -1,8 +1,9 @@
 import { BackpressureError, InvalidOptionError } from '../errors.js';
+import { logger, type Logger } from '../observe/logger.js';
 import type { RedisConnection } from '../redis/connection.js';
 import type { BackpressureLimit, ProducerEmitter } from '../stream/producer-events.js';
 import { parseDuration } from '../stream/time.js';
-import { groupLags } from './lag.js';
+import { groupLags, type GroupLag } from './lag.js';
 
 /** Producer limits of a stream: publishing slows down when consumers fall behind. */
 export interface BackpressureOptions {
@@ -11,7 +12,14 @@ export interface BackpressureOptions {
    * is refused, while a group lags more than this.
    */
   maxLag?: number;
-  /** The groups whose lag counts. @default every group of the stream */
+  /**
+   * The groups whose lag counts for `maxLag`. A named group that does not exist on the stream is
+   * not counted until it is created (producers never wait on a group that may come later), and
+   * the first reading that misses it logs a warning, once per name, naming the stream and the
+   * groups it has: a misspelled name would otherwise leave the producer unprotected in silence.
+   * @default every group of the stream
+   * @example { maxLag: 50_000, groups: ['billing', 'analytics'] }
+   */
   groups?: string[];
   /** Hard cap on the stream's length: publishing stops rather than trimming unread events. */
   maxLen?: number;
@@ -52,6 +60,8 @@ export interface GateSettings {
   defaultTimeoutMs: number;
   /** Where waits and refusals are reported (`backpressure` producer events). */
   events?: ProducerEmitter;
+  /** Where the gate warns about its options (a `groups` name that is not a group of the stream). @default Sluice's logger */
+  log?: Logger;
 }
 
 /** Checks a stream's limits for its producers, from a briefly cached reading. */
@@ -67,6 +77,9 @@ export class BackpressureGate {
   /** Publishes admitted and not yet settled: maybe not in XLEN and the lags yet. */
   #unconfirmed = 0;
   readonly #events: ProducerEmitter | undefined;
+  readonly #log: Logger;
+  /** `groups` names already reported missing: each is reported once, whatever comes later. */
+  readonly #reportedMissing = new Set<string>();
 
   constructor(
     private readonly conn: RedisConnection,
@@ -94,6 +107,7 @@ export class BackpressureGate {
     this.onLimit = onLimit;
     this.timeoutMs = options.timeout === undefined ? settings.defaultTimeoutMs : parseDuration(options.timeout, 'backpressure.timeout');
     this.#events = settings.events;
+    this.#log = settings.log ?? logger;
     this.cacheMs = parseDuration(options.cacheFor ?? 250, 'backpressure.cacheFor');
   }
 
@@ -182,6 +196,7 @@ export class BackpressureGate {
     if (over === undefined && this.maxLag !== undefined) {
       // Counting past the limit is pointless: stop at limit + 1 when Redis cannot tell the lag.
       const lags = await groupLags(this.conn, this.stream, this.maxLag + 1);
+      if (this.groups) this.#reportMissing(this.groups, lags);
       const counted = this.groups ? lags.filter((l) => this.groups?.includes(l.group)) : lags;
       const worst = counted.reduce<(typeof counted)[number] | undefined>((a, b) => (a && a.lag >= b.lag ? a : b), undefined);
       if (worst) {
@@ -196,5 +211,25 @@ export class BackpressureGate {
     }
     this.#reading = { at: Date.now(), over, limit, room };
     return this.#reading;
+  }
+
+  /**
+   * Warns about named groups the stream does not have. They are left out of the count rather than
+   * refused: consumers often create their group after producers start, and a group created later
+   * counts from the next reading on. But a name that never matches (a typo) leaves `maxLag`
+   * guarding nothing, which the producer would otherwise never learn.
+   */
+  #reportMissing(groups: readonly string[], lags: readonly GroupLag[]): void {
+    if (this.#reportedMissing.size === groups.length) return; // every name reported: nothing left to say
+    for (const group of groups) {
+      if (this.#reportedMissing.has(group) || lags.some((l) => l.group === group)) continue;
+      this.#reportedMissing.add(group);
+      const existing = lags.map((l) => l.group);
+      const its = existing.length === 0 ? 'it has no groups' : `its groups: ${existing.join(', ')}`;
+      this.#log.warn(
+        { stream: this.stream, group, groups: existing },
+        `backpressure.groups names \`${group}\`, which is not a group of ${this.stream} (${its}): its lag is not counted until it exists`,
+      );
+    }
   }
 }

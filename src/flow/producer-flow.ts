@@ -65,7 +65,7 @@ export class ProducerFlow {
     this.#ctx = ctx;
     this.#stream = stream;
     this.durability = parseDurability(options.durability, defaultDurabilityTimeout(ctx.timeoutMs));
-    this.gate = options.backpressure ? new BackpressureGate(ctx.conn, stream, options.backpressure, { defaultTimeoutMs: ctx.timeoutMs, events: ctx.events }) : undefined;
+    this.gate = options.backpressure ? new BackpressureGate(ctx.conn, stream, options.backpressure, { defaultTimeoutMs: ctx.timeoutMs, events: ctx.events, log: ctx.log }) : undefined;
     this.enforcer = options.retention?.respectGroups ? new RetentionEnforcer(ctx.conn, stream, options.retention, ctx.log) : undefined;
     const idempotency = options.idempotency ?? {};
     if (idempotency === null || typeof idempotency !== 'object') throw new InvalidOptionError('idempotency', idempotency, 'an object like { window: "1h" }');

@@ -1,3 +1,4 @@
+import { formatTraceparent, parseTraceparent } from '../observe/traceparent.js';
 import { codecByName } from '../stream/codec.js';
 import type { PublishOptions } from '../stream/stream.js';
 import { readBody } from './body.js';
@@ -28,7 +29,9 @@ const MAX_IDEMPOTENCY_KEY = 256;
  * `?codec=json` stores each event as JSON in one `data` field (nested data); the default `fields`
  * codec stores flat fields. `Idempotency-Key: K` publishes at most once per key within the
  * stream's window: the key itself for a single event, `K:0`, `K:1`… for the events of a batch,
- * so a retried request stores nothing twice.
+ * so a retried request stores nothing twice. A valid W3C `traceparent` header is stored with every
+ * event of the request (`$tp`), so consumers' handler spans join the client's trace; an invalid
+ * one is ignored.
  */
 export function ingestRoute(deps: IngestDeps): Route {
   return {
@@ -39,6 +42,7 @@ export function ingestRoute(deps: IngestDeps): Route {
       const codec = codecByName(ctx.url.searchParams.get('codec') ?? undefined);
       const stream = deps.streams.get(name, codec.name);
       const idempotencyKey = idempotencyKeyOf(ctx.req.headers['idempotency-key']);
+      const traceparent = traceparentOf(ctx.req.headers.traceparent);
       const format = bodyFormat(ctx.req.headers['content-type']);
       ctx.annotate({ stream: name });
       const text = await readBody(ctx.req, ctx.res, { maxBytes: deps.limits.maxBodyBytes, expectContinue: ctx.expectContinue });
@@ -47,9 +51,13 @@ export function ingestRoute(deps: IngestDeps): Route {
       ctx.annotate({ events: events.length });
 
       const single = events.length === 1;
+      // One options object for the whole request when only the trace is shared: without the
+      // header (and without Idempotency-Key) the events are published with no options at all.
+      const shared: PublishOptions | undefined = traceparent === undefined ? undefined : { traceparent };
       const settled = await Promise.allSettled(
         events.map((event, index) => {
-          const options: PublishOptions | undefined = idempotencyKey === undefined ? undefined : { idempotencyKey: single ? idempotencyKey : `${idempotencyKey}:${index}` };
+          const options: PublishOptions | undefined =
+            idempotencyKey === undefined ? shared : { idempotencyKey: single ? idempotencyKey : `${idempotencyKey}:${index}`, traceparent };
           return stream.publish(event, options);
         }),
       );
@@ -81,6 +89,20 @@ function idempotencyKeyOf(header: string | string[] | undefined): string | undef
     throw new HttpError(400, 'ERR_INVALID_OPTION', `Expected the Idempotency-Key header to hold 1 to ${MAX_IDEMPOTENCY_KEY} characters, got ${key.length}`);
   }
   return key;
+}
+
+/**
+ * The request's trace, as the events store it (`$tp`), or undefined without a valid one. The W3C
+ * Trace Context spec asks a receiver to ignore an invalid `traceparent` (uppercase hex, all-zero
+ * IDs, version `ff`, wrong length…) and go on as if there were none, so a bad header never fails
+ * the request: its events are stored without `$tp`. Node joins repeated headers with `, `, which
+ * no valid traceparent contains, so two headers are ignored too. A later version's extra fields
+ * are dropped and the parent stored as version `00`, the one Sluice reads and writes.
+ */
+function traceparentOf(header: string | string[] | undefined): string | undefined {
+  if (typeof header !== 'string') return undefined;
+  const parent = parseTraceparent(header);
+  return parent === undefined ? undefined : formatTraceparent(parent);
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { InvalidOptionError } from '../errors.js';
 import type { RequestContext } from './respond.js';
 
 /**
@@ -14,6 +15,31 @@ const HEARTBEAT_MS = 15_000;
 const TICK_MS = 500;
 /** What a client's EventSource waits before reconnecting after the stream ended. */
 const RETRY_MS = 2000;
+
+/** The shared timer's intervals. */
+export interface SseTimingOptions {
+  /**
+   * Milliseconds between two heartbeat comments (`: heartbeat`) on each open stream, counted in
+   * whole ticks (at least one). Proxies close a connection idle for longer than their read timeout
+   * (nginx: 60 s), so keep it well below that.
+   * @default 15000
+   * @example 5000
+   */
+  heartbeatMs?: number;
+  /**
+   * Milliseconds between two looks of the shared timer: how soon open streams are ended once the
+   * server is closing.
+   * @default 500
+   * @example 100
+   */
+  tickMs?: number;
+}
+
+function positiveMs(option: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value <= 0) throw new InvalidOptionError(option, value, 'a number of milliseconds > 0');
+  return value;
+}
 
 /** One open event stream to one client. */
 export interface SseStream {
@@ -40,9 +66,22 @@ export class SseConnections {
   readonly #open = new Set<OpenStream>();
   #timer: NodeJS.Timeout | undefined;
   #ticks = 0;
+  readonly #tickMs: number;
+  /** Ticks between two heartbeats. */
+  readonly #heartbeatTicks: number;
 
-  /** @param closing true once the server is closing: every stream is then ended. */
-  constructor(private readonly closing: () => boolean) {}
+  /**
+   * @param closing true once the server is closing: every stream is then ended.
+   * @param timing the shared timer's intervals (shorter in tests).
+   */
+  constructor(
+    private readonly closing: () => boolean,
+    timing: SseTimingOptions = {},
+  ) {
+    this.#tickMs = positiveMs('tickMs', timing.tickMs, TICK_MS);
+    const heartbeatMs = positiveMs('heartbeatMs', timing.heartbeatMs, HEARTBEAT_MS);
+    this.#heartbeatTicks = Math.max(1, Math.round(heartbeatMs / this.#tickMs));
+  }
 
   /** Streams open now. */
   get size(): number {
@@ -53,7 +92,7 @@ export class SseConnections {
   open(ctx: RequestContext): SseStream {
     const stream = new OpenStream(ctx.res, () => this.#forget(stream));
     this.#open.add(stream);
-    this.#timer ??= setInterval(() => this.#tick(), TICK_MS).unref();
+    this.#timer ??= setInterval(() => this.#tick(), this.#tickMs).unref();
     return stream;
   }
 
@@ -70,7 +109,7 @@ export class SseConnections {
       for (const stream of [...this.#open]) stream.end();
       return;
     }
-    if (++this.#ticks % (HEARTBEAT_MS / TICK_MS) !== 0) return;
+    if (++this.#ticks % this.#heartbeatTicks !== 0) return;
     for (const stream of this.#open) if (!stream.congested) stream.comment('heartbeat');
   }
 }

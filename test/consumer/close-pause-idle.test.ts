@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ClosedError, connect } from '../../src/index.js';
 import { pairs } from '../../src/stream/stream-info.js';
+import { pendingCount } from '../helpers/pending.js';
 import { uniquePrefix } from '../helpers/redis-server.js';
 import { useSluice } from '../helpers/sluice-fixture.js';
 import { cliLength, clientList } from '../helpers/streams.js';
 import { waitFor } from '../helpers/wait.js';
-import { closeAfterEach, delay, gate, never, pendingCount, pendingEntries } from './helpers.js';
+import { closeAfterEach, delay, gate, never, pendingEntries } from './helpers.js';
 
 const redis = useSluice();
 const track = closeAfterEach();

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { compareIds } from '../../src/index.js';
+import { pendingCount } from '../helpers/pending.js';
 import { uniquePrefix } from '../helpers/redis-server.js';
 import { useSluice } from '../helpers/sluice-fixture.js';
 import { waitFor } from '../helpers/wait.js';
-import { closeAfterEach, delay, gate, pendingCount, pendingEntries } from './helpers.js';
+import { closeAfterEach, delay, gate, pendingEntries } from './helpers.js';
 
 const redis = useSluice();
 const track = closeAfterEach();

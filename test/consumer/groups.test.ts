@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
 import { describe, test } from 'node:test';
 import { pairs } from '../../src/stream/stream-info.js';
+import { pendingCount } from '../helpers/pending.js';
 import { uniquePrefix } from '../helpers/redis-server.js';
 import { useSluice } from '../helpers/sluice-fixture.js';
 import { blockedInXread } from '../helpers/streams.js';
 import { waitFor } from '../helpers/wait.js';
-import { closeAfterEach, delay, gate, pendingCount } from './helpers.js';
+import { closeAfterEach, delay, gate } from './helpers.js';
 
 const redis = useSluice();
 const track = closeAfterEach();

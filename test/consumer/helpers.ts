@@ -20,12 +20,6 @@ export async function pendingEntries(sluice: Sluice, stream: string, group: stri
   return rows.map(([id, owner, idleMs, deliveries]) => ({ id, consumer: owner, idleMs: Number(idleMs), deliveries: Number(deliveries) }));
 }
 
-/** How many entries the group has pending (XPENDING summary form). */
-export async function pendingCount(sluice: Sluice, stream: string, group: string): Promise<number> {
-  const [count] = await sluice.connection.command<[number, ...unknown[]]>(['XPENDING', stream, group]);
-  return Number(count);
-}
-
 /** A promise with its resolve function, to release a waiting handler from the test. */
 export function gate(): { promise: Promise<void>; open: () => void } {
   let open!: () => void;

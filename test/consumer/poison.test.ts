@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { z } from 'zod';
+import { pendingCount } from '../helpers/pending.js';
 import { uniquePrefix } from '../helpers/redis-server.js';
 import { useSluice } from '../helpers/sluice-fixture.js';
 import { cliRange } from '../helpers/streams.js';
 import { waitFor } from '../helpers/wait.js';
-import { closeAfterEach, nextEvent, ORDER, ORDER_FIELDS, pendingCount } from './helpers.js';
+import { closeAfterEach, nextEvent, ORDER, ORDER_FIELDS } from './helpers.js';
 
 const redis = useSluice();
 const track = closeAfterEach();

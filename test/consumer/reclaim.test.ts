@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { pendingCount } from '../helpers/pending.js';
 import { uniquePrefix } from '../helpers/redis-server.js';
 import { onCleanup } from '../helpers/fixtures.js';
 import { useSluice } from '../helpers/sluice-fixture.js';
 import { waitFor } from '../helpers/wait.js';
-import { closeAfterEach, delay, nextEvent, pendingCount, pendingEntries, spawnFixtureWorker, type FixtureWorker } from './helpers.js';
+import { closeAfterEach, delay, nextEvent, pendingEntries, spawnFixtureWorker, type FixtureWorker } from './helpers.js';
 
 const redis = useSluice();
 const track = closeAfterEach();

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { pendingCount } from '../helpers/pending.js';
 import { uniquePrefix } from '../helpers/redis-server.js';
 import { useSluice } from '../helpers/sluice-fixture.js';
 import { waitFor } from '../helpers/wait.js';
-import { closeAfterEach, delay, pendingCount } from './helpers.js';
+import { closeAfterEach, delay } from './helpers.js';
 
 const redis = useSluice({ redis: { appendonly: true } });
 const track = closeAfterEach();

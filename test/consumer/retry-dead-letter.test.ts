@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { idTime, NonRetryableError, TimeoutError } from '../../src/index.js';
+import { pendingCount } from '../helpers/pending.js';
 import { uniquePrefix } from '../helpers/redis-server.js';
 import { useSluice } from '../helpers/sluice-fixture.js';
 import { cliLength, cliRange } from '../helpers/streams.js';
 import { waitFor } from '../helpers/wait.js';
-import { closeAfterEach, delay, nextEvent, ORDER, ORDER_FIELDS, pendingCount, pendingEntries } from './helpers.js';
+import { closeAfterEach, delay, nextEvent, ORDER, ORDER_FIELDS, pendingEntries } from './helpers.js';
 
 const redis = useSluice();
 const track = closeAfterEach();

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { BackpressureError } from '../../src/index.js';
+import { pino } from 'pino';
+import { BackpressureError, connect, type Sluice } from '../../src/index.js';
 import { groupLags } from '../../src/flow/lag.js';
 import { uniquePrefix } from '../helpers/redis-server.js';
 import { useSluice } from '../helpers/sluice-fixture.js';
@@ -143,5 +144,101 @@ describe('backpressure', () => {
     await fraudOnly.publish({ n: 'y' });
     const lags = Object.fromEntries((await groupLags(conn, name)).map((l) => [l.group, l.lag]));
     assert.deepEqual(lags, { billing: 9, fraud: 1 });
+  });
+
+  describe('groups that do not exist', () => {
+    interface LogLine {
+      level: number;
+      msg: string;
+      stream?: string;
+      group?: string;
+      groups?: string[];
+    }
+    const WARN = 40;
+
+    /** A Sluice on the file's server whose log lines are kept (pino writes to any object with write()). */
+    async function loggedSluice(): Promise<{ sluice: Sluice; lines: LogLine[] }> {
+      const lines: LogLine[] = [];
+      const destination = { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) };
+      const sluice = await connect({ url: redis.server.url, logger: pino({ level: 'info' }, destination) });
+      return { sluice, lines };
+    }
+
+    /** Refused by the lag limit (cacheFor 0 here, so `retryAfterMs` is 0: the next reading is fresh). */
+    function refusedFor(error: unknown, pattern: RegExp): void {
+      assert.ok(error instanceof BackpressureError, String(error));
+      assert.equal(error.code, 'ERR_BACKPRESSURE');
+      assert.match(error.message, pattern);
+    }
+
+    const warningsAbout = (lines: LogLine[], stream: string) => lines.filter((l) => l.stream === stream && /^backpressure\.groups /.test(l.msg));
+
+    test('a misspelled group: producers go on, one warning names it, the stream and its groups; the limit applies once it exists', async () => {
+      const name = `${uniquePrefix('bp')}events:orders`;
+      const { sluice, lines } = await loggedSluice();
+      try {
+        const conn = sluice.connection;
+        await createGroup(conn, name, 'orders-db', '$');
+        await createGroup(conn, name, 'orders-analytics', '$');
+        const stream = sluice.stream(name, { backpressure: { maxLag: 2, groups: ['odrers-db'], onLimit: 'reject', cacheFor: 0 } });
+        // No counted group exists: nothing holds the producer back (orders-db lags 6, uncounted).
+        for (let n = 0; n < 6; n++) await stream.publish({ n });
+
+        const warnings = warningsAbout(lines, name);
+        assert.deepEqual(
+          warnings.map((l) => ({ level: l.level, msg: l.msg, group: l.group, groups: l.groups })),
+          [
+            {
+              level: WARN,
+              msg: `backpressure.groups names \`odrers-db\`, which is not a group of ${name} (its groups: orders-analytics, orders-db): its lag is not counted until it exists`,
+              group: 'odrers-db',
+              groups: ['orders-analytics', 'orders-db'],
+            },
+          ],
+          'one warning for six readings',
+        );
+
+        // Created later, the group counts from the next reading: admitted while it lags ≤ 2.
+        await createGroup(conn, name, 'odrers-db', '$');
+        const { ids, error } = await publishUntilRefused((n) => stream.publish({ n: `counted-${n}` }), 10);
+        assert.equal(ids.length, 3);
+        // Counted up to limit + 1 where Redis reports the new group's lag as nil: "at least 3".
+        refusedFor(error, new RegExp(`group odrers-db lags (at least )?3 entries behind ${name} \\(limit 2\\)`));
+
+        // Gone again: not counted, and not reported a second time.
+        await conn.command(['XGROUP', 'DESTROY', name, 'odrers-db']);
+        await stream.publish({ n: 'after-destroy' });
+        assert.equal((await streamIds(conn, name)).length, 10);
+        assert.equal(warningsAbout(lines, name).length, 1);
+      } finally {
+        await sluice.close();
+      }
+    });
+
+    test('only the missing names are reported, the existing ones still count; a stream without groups says so', async () => {
+      const name = `${uniquePrefix('bp')}events:orders`;
+      const { sluice, lines } = await loggedSluice();
+      try {
+        const conn = sluice.connection;
+        await createGroup(conn, name, 'orders-db', '$');
+        const stream = sluice.stream(name, { backpressure: { maxLag: 1, groups: ['orders-db', 'fraud', 'fraud'], onLimit: 'reject', cacheFor: 0 } });
+        const { ids, error } = await publishUntilRefused((n) => stream.publish({ n }), 10);
+        assert.equal(ids.length, 2, 'orders-db still holds the producer back');
+        refusedFor(error, new RegExp(`group orders-db lags 2 entries behind ${name} \\(limit 1\\)`));
+        assert.deepEqual(
+          warningsAbout(lines, name).map((l) => [l.group, l.msg]),
+          [['fraud', `backpressure.groups names \`fraud\`, which is not a group of ${name} (its groups: orders-db): its lag is not counted until it exists`]],
+        );
+
+        const fresh = `${uniquePrefix('bp')}events:fresh`;
+        await sluice.stream(fresh, { backpressure: { maxLag: 1, groups: ['billing'], onLimit: 'reject' } }).publish({ n: 0 });
+        assert.deepEqual(
+          warningsAbout(lines, fresh).map((l) => l.msg),
+          [`backpressure.groups names \`billing\`, which is not a group of ${fresh} (it has no groups): its lag is not counted until it exists`],
+        );
+      } finally {
+        await sluice.close();
+      }
+    });
   });
 });

@@ -5,11 +5,11 @@ import { describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { orderEvent } from '../../src/index.js';
 import { explain, lines, runCli, spawnCli } from '../cli/cli.js';
+import { pendingCount } from '../helpers/pending.js';
 import { uniquePrefix } from '../helpers/redis-server.js';
 import { useTempDir } from '../helpers/fixtures.js';
 import { useSluice } from '../helpers/sluice-fixture.js';
 import { waitFor } from '../helpers/wait.js';
-import { pendingCount } from './helpers.js';
 
 const redis = useSluice();
 const dir = useTempDir('sluice-test-run-');

@@ -1,6 +1,6 @@
 import { afterEach } from 'node:test';
 import { pino, type Logger } from 'pino';
-import type { RunningPipeline, Sink, SinkContext, SinkEvent, Sluice } from '../../src/index.js';
+import type { RunningPipeline, Sink, SinkContext, SinkEvent } from '../../src/index.js';
 
 /** A logger that keeps its lines, to assert on what a pipeline reported. */
 export function recordingLogger(): { logger: Logger; lines: string[] } {
@@ -49,12 +49,6 @@ export class MemorySink implements Sink {
   async close(): Promise<void> {
     this.closed = true;
   }
-}
-
-/** `XPENDING key group` count. */
-export async function pendingCount(sluice: Sluice, stream: string, group: string): Promise<number> {
-  const [count] = await sluice.connection.command<[number]>(['XPENDING', stream, group]);
-  return Number(count);
 }
 
 /**

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import { orderEvent } from '../../src/index.js';
+import { pendingCount } from '../helpers/pending.js';
 import { uniquePrefix } from '../helpers/redis-server.js';
 import { usePostgres } from '../helpers/postgres.js';
 import { useSluice } from '../helpers/sluice-fixture.js';
 import { waitFor } from '../helpers/wait.js';
-import { pendingCount } from './helpers.js';
 
 const redis = useSluice();
 const postgres = usePostgres();

@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, test } from 'node:test';
 import { definePipeline, InvalidOptionError, runPipeline, SourceError, type PipelineConfig, type RunningPipeline } from '../../src/index.js';
+import { pendingCount } from '../helpers/pending.js';
 import { uniquePrefix } from '../helpers/redis-server.js';
 import { useTempDir } from '../helpers/fixtures.js';
 import { useSluice } from '../helpers/sluice-fixture.js';
 import { waitFor } from '../helpers/wait.js';
-import { closePipelinesAfterEach, MemorySink, pendingCount, recordingLogger } from './helpers.js';
+import { closePipelinesAfterEach, MemorySink, recordingLogger } from './helpers.js';
 
 const redis = useSluice();
 const dir = useTempDir('sluice-test-sources-');

@@ -4,7 +4,8 @@ import { connect } from 'node:net';
 import { uniquePrefix } from '../helpers/redis-server.js';
 import { useRedis } from '../helpers/fixtures.js';
 import { cliLength, cliRange } from '../helpers/streams.js';
-import { eventsUrl, get, order, orderFields, post, useTestServer } from './helpers.js';
+import { waitFor } from '../helpers/wait.js';
+import { eventsUrl, get, order, orderFields, post, rawPost, useTestServer } from './helpers.js';
 
 const redis = useRedis();
 const app = useTestServer(redis);
@@ -81,6 +82,90 @@ describe('POST /streams/:stream/events', () => {
     assert.equal(firstBatch.status, 201, JSON.stringify(firstBatch.body));
     assert.deepEqual(batchAgain.body, firstBatch.body);
     assert.equal(await cliLength(redis.server, name), 3);
+  });
+});
+
+describe('traceparent: the client\'s trace travels with its events', () => {
+  const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+  const json = { 'Content-Type': 'application/json' };
+
+  /** The `$tp` values of a stream's entries, as redis-cli reads them (undefined: no `$tp`). */
+  async function storedTraceparents(name: string): Promise<Array<string | undefined>> {
+    return (await cliRange(redis.server, name)).map(([, fields]) => {
+      const at = fields.indexOf('$tp');
+      return at === -1 || at % 2 === 1 ? undefined : fields[at + 1];
+    });
+  }
+
+  test('a valid header: every event of the request stores it as `$tp`, and a consumer reads it as meta.traceparent', async () => {
+    const name = stream();
+    const reply = await post(eventsUrl(app.url, name), JSON.stringify([order(0), order(1), order(2)]), { ...json, traceparent: TRACEPARENT });
+    assert.equal(reply.status, 201, JSON.stringify(reply.body));
+    assert.deepEqual(await cliRange(redis.server, name), reply.body.ids.map((id: string, i: number) => [id, [...orderFields(i), '$tp', TRACEPARENT]]));
+
+    const seen: Array<{ id: string; traceparent: string | undefined }> = [];
+    const worker = app.sluice.stream(name).consume({ group: 'billing', startFrom: '0', block: 50 }, (event) => {
+      seen.push({ id: event.id, traceparent: event.meta?.traceparent });
+    });
+    try {
+      await waitFor(() => seen.length === 3, { message: () => `the consumer saw ${JSON.stringify(seen)}` });
+    } finally {
+      await worker.close();
+    }
+    assert.deepEqual(seen, reply.body.ids.map((id: string) => ({ id, traceparent: TRACEPARENT })));
+  });
+
+  test('with Idempotency-Key and NDJSON: each event stores the trace and its own key', async () => {
+    const name = stream();
+    const body = `${JSON.stringify(order(0))}\n${JSON.stringify(order(1))}\n`;
+    const headers = { 'Content-Type': 'application/x-ndjson', 'Idempotency-Key': 'batch-9', traceparent: TRACEPARENT };
+    const reply = await post(eventsUrl(app.url, name), body, headers);
+    assert.equal(reply.status, 201, JSON.stringify(reply.body));
+    assert.deepEqual(
+      await cliRange(redis.server, name),
+      reply.body.ids.map((id: string, i: number) => [id, [...orderFields(i), '$tp', TRACEPARENT, '$idk', `batch-9:${i}`]]),
+    );
+    assert.deepEqual((await post(eventsUrl(app.url, name), body, headers)).body, reply.body, 'the retry is still deduplicated');
+    assert.equal(await cliLength(redis.server, name), 2);
+  });
+
+  test('a later version is stored as version 00, its extra fields dropped', async () => {
+    const name = stream();
+    const reply = await post(eventsUrl(app.url, name), JSON.stringify(order()), { ...json, traceparent: `cc-${TRACEPARENT.slice(3)}-what-comes-later` });
+    assert.equal(reply.status, 201, JSON.stringify(reply.body));
+    assert.deepEqual(await storedTraceparents(name), [TRACEPARENT]);
+  });
+
+  test('an invalid header is ignored: the request succeeds and nothing is stored in `$tp`', async () => {
+    const invalid = [
+      TRACEPARENT.toUpperCase(), // the spec allows lowercase hex only
+      `00-${'0'.repeat(32)}-00f067aa0ba902b7-01`, // all-zero trace ID
+      `00-4bf92f3577b34da6a3ce929d0e0e4736-${'0'.repeat(16)}-01`, // all-zero parent ID
+      `ff-${TRACEPARENT.slice(3)}`, // version ff is forbidden
+      `${TRACEPARENT}-extra`, // version 00 has exactly four fields
+      TRACEPARENT.slice(0, 54),
+      'not a traceparent',
+    ];
+    for (const traceparent of invalid) {
+      const name = stream();
+      const reply = await post(eventsUrl(app.url, name), JSON.stringify([order(0), order(1)]), { ...json, traceparent });
+      assert.equal(reply.status, 201, `${traceparent}: ${JSON.stringify(reply.body)}`);
+      assert.deepEqual(await cliRange(redis.server, name), reply.body.ids.map((id: string, i: number) => [id, orderFields(i)]), traceparent);
+    }
+
+    // Two headers reach the server joined by `, `: not one traceparent, so ignored as well.
+    const name = stream();
+    const twice = await rawPost(eventsUrl(app.url, name), { ...json, traceparent: [TRACEPARENT, TRACEPARENT] as unknown as string }, (req) => req.end(JSON.stringify(order())));
+    assert.equal(twice.status, 201, twice.body);
+    assert.deepEqual(await storedTraceparents(name), [undefined]);
+  });
+
+  test('without the header, no `$tp`', async () => {
+    const name = stream();
+    const reply = await post(eventsUrl(app.url, name), JSON.stringify([order(0), order(1)]));
+    assert.equal(reply.status, 201, JSON.stringify(reply.body));
+    assert.deepEqual(await storedTraceparents(name), [undefined, undefined]);
+    assert.deepEqual(await cliRange(redis.server, name), reply.body.ids.map((id: string, i: number) => [id, orderFields(i)]));
   });
 });
 

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { PostgresSink } from '../../src/index.js';
+import { pendingCount } from '../helpers/pending.js';
 import { uniquePrefix } from '../helpers/redis-server.js';
 import { usePostgres } from '../helpers/postgres.js';
 import { useSluice } from '../helpers/sluice-fixture.js';
@@ -10,11 +11,6 @@ import { waitFor } from '../helpers/wait.js';
 
 const redis = useSluice();
 const postgres = usePostgres();
-
-async function pendingCount(key: string, group: string): Promise<number> {
-  const [count] = await redis.sluice.connection.command<[number]>(['XPENDING', key, group]);
-  return Number(count);
-}
 
 test('a worker killed (SIGKILL) mid-way: after another consumer takes over, PostgreSQL holds exactly one row per event', async () => {
   const TOTAL = 300;
@@ -35,7 +31,7 @@ test('a worker killed (SIGKILL) mid-way: after another consumer takes over, Post
   });
   try {
     await waitFor(() => storedByChild.size >= 100, { timeout: 20_000, message: () => `the worker stored ${storedByChild.size} events: ${stderr}` });
-    assert.ok((await pendingCount(stream.name, group)) > 0, 'the worker holds events it stored but has not acknowledged');
+    assert.ok((await pendingCount(redis.sluice, stream.name, group)) > 0, 'the worker holds events it stored but has not acknowledged');
   } finally {
     child.kill('SIGKILL');
     await exited;
@@ -71,5 +67,5 @@ test('a worker killed (SIGKILL) mid-way: after another consumer takes over, Post
   assert.deepEqual(stored, [...ids].sort());
   assert.ok(rewritten.length > 0, 'events the dead worker had stored (not acknowledged) were written again, and stored once');
   assert.deepEqual(failures, [], 'no write failed (a second INSERT of a stored event would), nothing was dead-lettered');
-  assert.equal(await pendingCount(stream.name, group), 0);
+  assert.equal(await pendingCount(redis.sluice, stream.name, group), 0);
 });

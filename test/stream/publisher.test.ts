@@ -16,9 +16,10 @@ import {
   type ConnectOptions,
   type Sluice,
 } from '../../src/index.js';
-import { freePort, ping } from '../../src/redis/managed-server.js';
-import { startRedisServer, uniquePrefix, type RedisServer } from '../helpers/redis-server.js';
+import { ping } from '../../src/redis/managed-server.js';
+import { uniquePrefix } from '../helpers/redis-server.js';
 import { useRedis } from '../helpers/fixtures.js';
+import { startTlsRedisServer } from '../helpers/tls-redis.js';
 import { waitFor } from '../helpers/wait.js';
 
 const run = promisify(execFile);
@@ -236,23 +237,10 @@ describe('publisher', () => {
     }
   });
 
-  test('rediss:// URLs publish over TLS', async (t) => {
-    const openssl = await run('openssl', ['version']).then(
-      () => true,
-      () => false,
-    );
-    if (!openssl) return t.skip('openssl is not installed: cannot make a certificate for the TLS server');
-    const dir = await mkdtemp(join(tmpdir(), 'sluice-tls-'));
-    const tlsPort = await freePort();
-    let tlsServer: RedisServer | undefined;
+  test('rediss:// URLs publish over TLS', async () => {
+    const tls = await startTlsRedisServer();
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-tls-publish-'));
     try {
-      await run('openssl', [
-        'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-        '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-      ]);
-      tlsServer = await startRedisServer({
-        args: ['--tls-port', String(tlsPort), '--tls-cert-file', join(dir, 'cert.pem'), '--tls-key-file', join(dir, 'key.pem'), '--tls-auth-clients', 'no'],
-      });
       // Trusting a certificate takes NODE_EXTRA_CA_CERTS, read at start: publish from a child process.
       const script = join(dir, 'publish.mjs');
       const index = new URL('../../src/index.js', import.meta.url).href;
@@ -265,14 +253,14 @@ const ids = await Promise.all([1, 2, 3].map((n) => stream.publish({ n })));
 await sluice.close();
 console.log(JSON.stringify(ids));`,
       );
-      const { stdout } = await run(process.execPath, [script, `rediss://127.0.0.1:${tlsPort}`], {
-        env: { ...process.env, NODE_EXTRA_CA_CERTS: join(dir, 'cert.pem') },
+      const { stdout } = await run(process.execPath, [script, tls.url], {
+        env: { ...process.env, NODE_EXTRA_CA_CERTS: tls.certFile },
       });
       const ids = JSON.parse(stdout) as string[];
       assert.equal(ids.length, 3);
-      assert.equal(await tlsServer.cli('XLEN', 'tls:orders'), '3');
+      assert.equal(await tls.server.cli('XLEN', 'tls:orders'), '3');
     } finally {
-      await tlsServer?.close();
+      await tls.close();
       await rm(dir, { recursive: true, force: true });
     }
   });
