@@ -63,6 +63,14 @@ export interface SendExtras {
   followUp?: FollowUp;
   /** The command is an EVALSHA of this script: on NOSCRIPT (a restarted server) it is loaded and sent again. */
   script?: { source: string };
+  /** Filled in from the reply of an idempotent publish (`[id, duplicate]`), for `publishOnce`. */
+  outcome?: PublishOutcome;
+}
+
+/** What an idempotent publish's reply said beyond the ID. */
+export interface PublishOutcome {
+  /** The key had been published already: nothing was written. */
+  duplicate: boolean;
 }
 
 interface Item {
@@ -404,6 +412,7 @@ export class Publisher {
       else {
         // An idempotent publish answers [id, duplicate?]; a plain XADD the ID.
         const id = Array.isArray(reply) ? String(reply[0]) : (reply as string);
+        if (Array.isArray(reply) && item.extras.outcome) item.extras.outcome.duplicate = Number(reply[1]) === 1;
         if (item.extras.followUp) item.id = id;
         else this.#settle(item, batch, id, undefined);
       }

@@ -6,7 +6,7 @@ import type { RedisConnection } from '../redis/connection.js';
 import { codecByName, encodeMeta, type Codec, type CodecName } from './codec.js';
 import { decodeEntry, type EntryDecoder, type RawEntry } from './entries.js';
 import type { EventEnvelope, FieldsEvent, FieldsInput, JsonEvent, PublishMeta } from './event.js';
-import type { BatchTrim, Publisher } from './publisher.js';
+import type { BatchTrim, Publisher, PublishOutcome } from './publisher.js';
 import type { Capabilities } from '../redis/capabilities.js';
 import type { Logger } from '../observe/logger.js';
 import { activeTraceparent } from '../observe/trace-context.js';
@@ -66,6 +66,18 @@ export interface PublishOptions extends PublishMeta {
   idempotencyKey?: string;
   /** Durability of this publish, instead of the stream's. */
   durability?: Durability;
+}
+
+/** What `publishOnce` resolves to. */
+export interface PublishOnceResult {
+  /** The entry's ID: the one written now, or the earlier publish's for a duplicate. */
+  id: string;
+  /**
+   * True when the key had been published within the window, so nothing was written now. After a
+   * retry through a lost connection this can also be the call's own first attempt, whose reply
+   * was lost: either way the event is stored exactly once.
+   */
+  duplicate: boolean;
 }
 
 export interface RangeOptions {
@@ -150,6 +162,21 @@ export class Stream<I = FieldsInput, E = FieldsEvent> {
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * Publishes at most once per `idempotencyKey` within the stream's idempotency window (as
+   * `publish(event, { idempotencyKey })`) and says whether this call was a repeat: an HTTP handler
+   * can answer a retried request with "already accepted", a job can count what it skipped. Like
+   * the `duplicate` flag of a NATS JetStream publish acknowledgement.
+   * @example
+   * const { id, duplicate } = await orders.publishOnce(order, `order:${order.order_id}`);
+   */
+  async publishOnce(event: I, idempotencyKey: string, options?: Omit<PublishOptions, 'idempotencyKey'>): Promise<PublishOnceResult> {
+    const payload = this.#schema ? await validate(this.#schema, event) : event;
+    const outcome = { duplicate: false };
+    const id = await this.#sendGuarded(payload, { ...options, idempotencyKey }, outcome);
+    return { id, duplicate: outcome.duplicate };
   }
 
   /**
@@ -272,7 +299,7 @@ export class Stream<I = FieldsInput, E = FieldsEvent> {
   }
 
   /** Publishing with backpressure, durability, idempotency or group-respecting retention. */
-  async #sendGuarded(payload: unknown, options: PublishOptions | undefined): Promise<string> {
+  async #sendGuarded(payload: unknown, options: PublishOptions | undefined, outcome?: PublishOutcome): Promise<string> {
     const args = this.#encode(payload, options); // refuses bad input before waiting on anything
     const admitted = this.#flow.admit();
     if (admitted) await admitted;
@@ -281,7 +308,7 @@ export class Stream<I = FieldsInput, E = FieldsEvent> {
       const idempotencyKey = options?.idempotencyKey;
       const extras = await this.#flow.extras(durability, idempotencyKey !== undefined);
       const command = idempotencyKey === undefined ? args : this.#flow.idempotentCommand(idempotencyKey, args.slice(2));
-      return await this.#ctx.publisher.send(command, this.#batchTrim, extras);
+      return await this.#ctx.publisher.send(command, this.#batchTrim, outcome ? { ...extras, outcome } : extras);
     } finally {
       // The backpressure gate counts admitted publishes until they settle, so its cached reading
       // cannot let this producer past the limits.

@@ -94,6 +94,11 @@ describe('durability', () => {
       assert.equal((await calls(primary, 'wait')) - waits, 1);
       assert.equal(new Set(ids).size, 40);
       assert.equal(await cliLength(replica, stream.name), 42);
+      // publishOnce through the WAIT follow-up: the duplicate flag comes from the script's reply.
+      assert.deepEqual(await stream.publishOnce({ n: 0 }, 'k0'), { id: ids[0], duplicate: true });
+      const fresh = await stream.publishOnce({ n: 'new' }, 'k-new');
+      assert.equal(fresh.duplicate, false);
+      assert.deepEqual((await cliRange(replica, stream.name)).at(-1)?.[0], fresh.id);
 
       const plain = sluice.stream(`${uniquePrefix('dur')}replicated-publish`);
       const one = await plain.publish({ n: 1 }, { durability: { replicas: 1 } });

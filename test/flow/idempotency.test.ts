@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, test } from 'node:test';
-import { idTime } from '../../src/index.js';
+import { idTime, InvalidOptionError } from '../../src/index.js';
 import { uniquePrefix } from '../helpers/redis-server.js';
 import { useSluice } from '../helpers/sluice-fixture.js';
 import { cliRange } from '../helpers/streams.js';
@@ -41,6 +41,19 @@ describe('idempotent publish', () => {
     assert.deepEqual(await keysOf(stream.name), ['order-1', 'order-2']);
     // Stored as redis-cli shows it: the event's fields, then `$idk`.
     assert.deepEqual((await cliRange(redis.server, stream.name))[0], [first, ['order_id', '1', '$idk', 'order-1']]);
+  });
+
+  test('publishOnce says which call was the duplicate, also within one batch, and refuses a bad key', async () => {
+    const stream = redis.sluice.stream(`${uniquePrefix('idk')}once`);
+    const first = await stream.publishOnce({ order_id: '1' }, 'order-1');
+    assert.equal(first.duplicate, false);
+    assert.deepEqual(await stream.publishOnce({ order_id: '1' }, 'order-1'), { id: first.id, duplicate: true });
+    // Sent together: the first in call order writes, the second finds its key.
+    const [a, b] = await Promise.all([stream.publishOnce({ n: 1 }, 'k'), stream.publishOnce({ n: 2 }, 'k', { type: 'note' })]);
+    assert.deepEqual([a.duplicate, b.duplicate, b.id], [false, true, a.id]);
+    assert.deepEqual(await keysOf(stream.name), ['order-1', 'k']);
+    await assert.rejects(stream.publishOnce({ order_id: '3' }, ''), (error: unknown) => error instanceof InvalidOptionError && /idempotencyKey/.test(error.message));
+    assert.deepEqual(await keysOf(stream.name), ['order-1', 'k']);
   });
 
   test('the same key twice in one batch: written once, both calls get its ID', async () => {
