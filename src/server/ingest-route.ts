@@ -1,6 +1,6 @@
 import { formatTraceparent, parseTraceparent } from '../observe/traceparent.js';
 import { codecByName } from '../stream/codec.js';
-import type { PublishOptions } from '../stream/stream.js';
+import type { PublishOnceResult, PublishOptions } from '../stream/stream.js';
 import { readBody } from './body.js';
 import { checkEvents } from './check-events.js';
 import { toHttpError } from './error-status.js';
@@ -54,19 +54,25 @@ export function ingestRoute(deps: IngestDeps): Route {
       // One options object for the whole request when only the trace is shared: without the
       // header (and without Idempotency-Key) the events are published with no options at all.
       const shared: PublishOptions | undefined = traceparent === undefined ? undefined : { traceparent };
+      // With Idempotency-Key, each publish also says whether its key was stored already.
       const settled = await Promise.allSettled(
-        events.map((event, index) => {
-          const options: PublishOptions | undefined =
-            idempotencyKey === undefined ? shared : { idempotencyKey: single ? idempotencyKey : `${idempotencyKey}:${index}`, traceparent };
-          return stream.publish(event, options);
+        events.map((event, index): Promise<string | PublishOnceResult> => {
+          if (idempotencyKey === undefined) return stream.publish(event, shared);
+          return stream.publishOnce(event, single ? idempotencyKey : `${idempotencyKey}:${index}`, shared);
         }),
       );
       const ids: Array<string | null> = [];
       let failure: unknown;
       let stored = 0;
+      let duplicates = 0;
       for (const result of settled) {
         if (result.status === 'fulfilled') {
-          ids.push(result.value);
+          const value = result.value;
+          if (typeof value === 'string') ids.push(value);
+          else {
+            ids.push(value.id);
+            if (value.duplicate) duplicates++;
+          }
           stored++;
         } else {
           ids.push(null);
@@ -74,7 +80,7 @@ export function ingestRoute(deps: IngestDeps): Route {
         }
       }
       if (failure === undefined) {
-        ctx.json(201, { ids });
+        ctx.json(201, idempotencyKey === undefined ? { ids } : { ids, duplicates });
         return;
       }
       throw partialFailure(failure, stored, ids);

@@ -73,15 +73,23 @@ describe('POST /streams/:stream/events', () => {
     const first = await post(eventsUrl(app.url, name), JSON.stringify(order()), single);
     const again = await post(eventsUrl(app.url, name), JSON.stringify(order()), single);
     assert.equal(first.status, 201, JSON.stringify(first.body));
-    assert.deepEqual(again.body, first.body);
+    assert.equal(first.body.duplicates, 0);
+    // The same IDs, and the answer says the event was there already.
+    assert.deepEqual(again.body, { ...first.body, duplicates: 1 });
     assert.equal(await cliLength(redis.server, name), 1);
 
     const batch = { 'Content-Type': 'application/json', 'Idempotency-Key': 'batch-7' };
     const firstBatch = await post(eventsUrl(app.url, name), JSON.stringify([order(1), order(2)]), batch);
     const batchAgain = await post(eventsUrl(app.url, name), JSON.stringify([order(1), order(2)]), batch);
     assert.equal(firstBatch.status, 201, JSON.stringify(firstBatch.body));
-    assert.deepEqual(batchAgain.body, firstBatch.body);
+    assert.equal(firstBatch.body.duplicates, 0);
+    assert.deepEqual(batchAgain.body, { ...firstBatch.body, duplicates: 2 });
     assert.equal(await cliLength(redis.server, name), 3);
+    // One new event in a retried batch: only the two known ones count.
+    const grown = await post(eventsUrl(app.url, name), JSON.stringify([order(1), order(2), order(3)]), batch);
+    assert.deepEqual(grown.body.ids.slice(0, 2), firstBatch.body.ids);
+    assert.equal(grown.body.duplicates, 2);
+    assert.equal(await cliLength(redis.server, name), 4);
   });
 });
 
@@ -125,7 +133,7 @@ describe('traceparent: the client\'s trace travels with its events', () => {
       await cliRange(redis.server, name),
       reply.body.ids.map((id: string, i: number) => [id, [...orderFields(i), '$tp', TRACEPARENT, '$idk', `batch-9:${i}`]]),
     );
-    assert.deepEqual((await post(eventsUrl(app.url, name), body, headers)).body, reply.body, 'the retry is still deduplicated');
+    assert.deepEqual((await post(eventsUrl(app.url, name), body, headers)).body, { ...reply.body, duplicates: 2 }, 'the retry is still deduplicated');
     assert.equal(await cliLength(redis.server, name), 2);
   });
 
