@@ -1,5 +1,6 @@
 import {
   context,
+  createTraceState,
   isSpanContextValid,
   ProxyTracerProvider,
   ROOT_CONTEXT,
@@ -32,6 +33,7 @@ const NOOP_PROVIDER: TracerProvider = new ProxyTracerProvider().getDelegate();
 
 let lastSpanContext: SpanContext | undefined;
 let lastTraceparent = '';
+let lastTracestate: string | undefined;
 
 /**
  * The traceparent of the span active now, or undefined when there is none (always, without an
@@ -44,16 +46,32 @@ export function activeTraceparent(): string | undefined {
   if (spanContext === lastSpanContext) return lastTraceparent;
   if (!isSpanContextValid(spanContext)) return undefined;
   lastTraceparent = formatTraceparent(spanContext);
+  const tracestate = spanContext.traceState?.serialize();
+  lastTracestate = tracestate ? tracestate : undefined;
   lastSpanContext = spanContext;
   return lastTraceparent;
 }
 
-/** The parent context of an event's handler span: its `$tp`, or a new trace without a valid one. */
-export function contextOfTraceparent(traceparent: string | undefined): Context {
+/**
+ * The trace state of the span whose traceparent `activeTraceparent()` just returned, when it has
+ * entries (serialized once per span context, like the traceparent).
+ */
+export function activeTracestate(): string | undefined {
+  return lastTracestate;
+}
+
+/**
+ * The parent context of an event's handler span: its `$tp` (with the `$ts` trace state, when it
+ * has one), or a new trace without a valid traceparent.
+ */
+export function contextOfTraceparent(traceparent: string | undefined, tracestate?: string): Context {
   if (traceparent === undefined) return ROOT_CONTEXT;
   const parent = parseTraceparent(traceparent);
+  if (!parent) return ROOT_CONTEXT;
   // Remote: the span context came from another process (or another moment) through the stream.
-  return parent ? trace.setSpanContext(ROOT_CONTEXT, { ...parent, isRemote: true }) : ROOT_CONTEXT;
+  const spanContext: SpanContext = { ...parent, isRemote: true };
+  if (tracestate !== undefined) spanContext.traceState = createTraceState(tracestate);
+  return trace.setSpanContext(ROOT_CONTEXT, spanContext);
 }
 
 let cachedProvider: TracerProvider | undefined;
@@ -92,8 +110,8 @@ export interface HandlerSpan {
  * Starts the CONSUMER span of one handler run, named and attributed per the OpenTelemetry
  * messaging conventions, as a child of the event's `$tp`. End it with `endHandlerSpan`.
  */
-export function startHandlerSpan(tracer: Tracer, target: HandlerSpanTarget, event: { id: string; meta?: { traceparent?: string } }): HandlerSpan {
-  const parent = contextOfTraceparent(event.meta?.traceparent);
+export function startHandlerSpan(tracer: Tracer, target: HandlerSpanTarget, event: { id: string; meta?: { traceparent?: string; tracestate?: string } }): HandlerSpan {
+  const parent = contextOfTraceparent(event.meta?.traceparent, event.meta?.tracestate);
   const span = tracer.startSpan(
     `${target.stream} process`,
     {

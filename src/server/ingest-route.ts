@@ -43,6 +43,7 @@ export function ingestRoute(deps: IngestDeps): Route {
       const stream = deps.streams.get(name, codec.name);
       const idempotencyKey = idempotencyKeyOf(ctx.req.headers['idempotency-key']);
       const traceparent = traceparentOf(ctx.req.headers.traceparent);
+      const tracestate = traceparent === undefined ? undefined : tracestateOf(ctx.req.headers.tracestate);
       const format = bodyFormat(ctx.req.headers['content-type']);
       ctx.annotate({ stream: name });
       const text = await readBody(ctx.req, ctx.res, { maxBytes: deps.limits.maxBodyBytes, expectContinue: ctx.expectContinue });
@@ -53,7 +54,7 @@ export function ingestRoute(deps: IngestDeps): Route {
       const single = events.length === 1;
       // One options object for the whole request when only the trace is shared: without the
       // header (and without Idempotency-Key) the events are published with no options at all.
-      const shared: PublishOptions | undefined = traceparent === undefined ? undefined : { traceparent };
+      const shared: PublishOptions | undefined = traceparent === undefined ? undefined : tracestate === undefined ? { traceparent } : { traceparent, tracestate };
       // With Idempotency-Key, each publish also says whether its key was stored already.
       const settled = await Promise.allSettled(
         events.map((event, index): Promise<string | PublishOnceResult> => {
@@ -109,6 +110,18 @@ function traceparentOf(header: string | string[] | undefined): string | undefine
   if (typeof header !== 'string') return undefined;
   const parent = parseTraceparent(header);
   return parent === undefined ? undefined : formatTraceparent(parent);
+}
+
+/**
+ * The `tracestate` that goes with a valid traceparent, or undefined. Repeated headers arrive
+ * joined with `, `, which is how the spec combines them. One longer than 512 characters or with
+ * characters outside printable ASCII is dropped, as the spec allows a receiver to: the trace still
+ * links through the traceparent.
+ */
+function tracestateOf(header: string | string[] | undefined): string | undefined {
+  if (typeof header !== 'string') return undefined;
+  const text = header.trim();
+  return text.length > 0 && text.length <= 512 && /^[\x20-\x7e]+$/.test(text) ? text : undefined;
 }
 
 /**

@@ -87,6 +87,7 @@ export function encodeMeta(meta: PublishMeta & { idempotencyKey?: string }, out:
   if (meta.key !== undefined) out.push('$key', metaText('key', meta.key));
   if (meta.type !== undefined) out.push('$type', metaText('type', meta.type));
   if (meta.traceparent !== undefined) out.push('$tp', metaText('traceparent', meta.traceparent));
+  if (meta.tracestate !== undefined) out.push('$ts', tracestateText(meta.tracestate));
   if (meta.idempotencyKey !== undefined) out.push('$idk', metaText('idempotencyKey', meta.idempotencyKey));
 }
 
@@ -131,5 +132,18 @@ function fieldText(name: string, value: unknown): string {
 
 function metaText(option: string, value: unknown): string {
   if (typeof value !== 'string' || value.length === 0) throw new InvalidOptionError(option, value, 'a non-empty string');
+  return value;
+}
+
+/**
+ * A tracestate as the W3C Trace Context spec bounds it: printable ASCII (its list members and the
+ * commas between them), at most 512 characters. Members are not parsed here: OpenTelemetry does
+ * that when the consumer's span is started, and drops the ones it cannot read.
+ */
+function tracestateText(value: unknown): string {
+  const expected = 'a W3C tracestate like `congo=t61rcWkgMzE,rojo=00f067aa0ba902b7` (printable ASCII, at most 512 characters)';
+  if (typeof value !== 'string' || value.length === 0 || value.length > 512 || !/^[\x20-\x7e]+$/.test(value)) {
+    throw new InvalidOptionError('tracestate', value, expected);
+  }
   return value;
 }

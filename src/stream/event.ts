@@ -15,6 +15,8 @@ export interface EventMeta {
   idempotencyKey?: string;
   /** W3C traceparent (`$tp`) of the span that published the event, when it was published inside one. */
   traceparent?: string;
+  /** W3C tracestate (`$ts`) that came with the traceparent, when it had one (vendors' trace data). */
+  tracestate?: string;
   /** Event type (`$type`). */
   type?: string;
   /** Any other `$` field, by its name without the `$`. */
@@ -56,6 +58,13 @@ export interface PublishMeta {
    * @example '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
    */
   traceparent?: string;
+  /**
+   * W3C tracestate that goes with `traceparent` (vendor-specific trace data, e.g. `congo=t61rcWkgMzE`),
+   * stored as `$ts` and restored on the consumer's handler span. Only with a `traceparent`; at most
+   * 512 printable ASCII characters.
+   * @default the active OpenTelemetry span's trace state, when it has entries; else none
+   */
+  tracestate?: string;
 }
 
 /** Field names of the metadata Sluice knows, and their `EventMeta` property names. */
@@ -63,5 +72,6 @@ export const META_FIELDS: Readonly<Record<string, keyof EventMeta>> = {
   $key: 'key',
   $idk: 'idempotencyKey',
   $tp: 'traceparent',
+  $ts: 'tracestate',
   $type: 'type',
 };

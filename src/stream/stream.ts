@@ -9,7 +9,7 @@ import type { EventEnvelope, FieldsEvent, FieldsInput, JsonEvent, PublishMeta } 
 import type { BatchTrim, Publisher, PublishOutcome } from './publisher.js';
 import type { Capabilities } from '../redis/capabilities.js';
 import type { Logger } from '../observe/logger.js';
-import { activeTraceparent } from '../observe/trace-context.js';
+import { activeTraceparent, activeTracestate } from '../observe/trace-context.js';
 import { isTraceparent } from '../observe/traceparent.js';
 import type { ProducerEmitter } from './producer-events.js';
 import type { BackpressureOptions } from '../flow/backpressure.js';
@@ -322,13 +322,20 @@ export class Stream<I = FieldsInput, E = FieldsEvent> {
       if (options.traceparent !== undefined && !isTraceparent(options.traceparent)) {
         throw new InvalidOptionError('traceparent', options.traceparent, 'a W3C traceparent like 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01');
       }
+      if (options.tracestate !== undefined && options.traceparent === undefined) {
+        throw new InvalidOptionError('tracestate', options.tracestate, 'a tracestate given with its traceparent (the two travel together)');
+      }
       encodeMeta(options, args);
       if (options.traceparent !== undefined) return args;
     }
     // `$tp` only inside a span: without tracing (no SDK, or no active span) the event stays
     // exactly its own fields.
     const traceparent = activeTraceparent();
-    if (traceparent !== undefined) args.push('$tp', traceparent);
+    if (traceparent !== undefined) {
+      args.push('$tp', traceparent);
+      const tracestate = activeTracestate();
+      if (tracestate !== undefined) args.push('$ts', tracestate);
+    }
     return args;
   }
 }

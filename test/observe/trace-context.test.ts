@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { context, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import { context, createTraceState, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { InvalidOptionError, type FieldsEvent } from '../../src/index.js';
 import { activeTraceparent, activeTracer } from '../../src/observe/trace-context.js';
 import { uniquePrefix } from '../helpers/redis-server.js';
@@ -140,6 +140,41 @@ describe('with a tracer registered', () => {
 
     const [invoice] = await cliRange(redis.server, next);
     assert.deepEqual(invoice?.[1], ['invoice_for', id, '$tp', traceparentOf(span)]);
+  });
+
+  test('a trace state travels with the traceparent as `$ts`, and comes back on the handler span', async () => {
+    const name = `${uniquePrefix('trace')}events:orders`;
+    const stream = redis.sluice.stream(name);
+    // A span whose context carries vendor trace state (as an SDK's does after a propagator read it).
+    const base = tracer.startSpan('checkout');
+    const withState = trace.wrapSpanContext({ ...base.spanContext(), traceState: createTraceState('congo=t61rcWkgMzE,rojo=00f067aa0ba902b7') });
+    const inSpan = await publishIn(withState, () => stream.publish(ORDER));
+    base.end();
+    // Given explicitly, as the HTTP ingest does from the request's headers.
+    const given = await stream.publish(ORDER, { traceparent: traceparentOf(base), tracestate: 'vendor=abc' });
+    assert.deepEqual(await cliRange(redis.server, name), [
+      [inSpan, [...ORDER_FIELDS, '$tp', traceparentOf(base), '$ts', 'congo=t61rcWkgMzE,rojo=00f067aa0ba902b7']],
+      [given, [...ORDER_FIELDS, '$tp', traceparentOf(base), '$ts', 'vendor=abc']],
+    ]);
+
+    const runs = await consumeRuns(name, 2);
+    assert.deepEqual(runs[0]?.event.meta, { traceparent: traceparentOf(base), tracestate: 'congo=t61rcWkgMzE,rojo=00f067aa0ba902b7' });
+    const spans = consumerSpans().filter((s) => s.attributes['messaging.destination.name'] === name);
+    assert.deepEqual(
+      spans.map((s) => [s.parent?.spanId, s.parent?.traceState?.serialize()]),
+      [
+        [base.context.spanId, 'congo=t61rcWkgMzE,rojo=00f067aa0ba902b7'],
+        [base.context.spanId, 'vendor=abc'],
+      ],
+    );
+
+    // Refused before anything is sent: a state without its parent, or one that is not a tracestate.
+    await assert.rejects(stream.publish(ORDER, { tracestate: 'vendor=abc' }), (error: unknown) => error instanceof InvalidOptionError && /tracestate/.test(error.message));
+    await assert.rejects(
+      stream.publish(ORDER, { traceparent: traceparentOf(base), tracestate: 'x'.repeat(513) }),
+      (error: unknown) => error instanceof InvalidOptionError && /512/.test(error.message),
+    );
+    assert.equal((await cliRange(redis.server, name)).length, 2);
   });
 
   test('published outside any span: still exactly 4 fields, and the handler span starts a new trace', async () => {

@@ -168,6 +168,19 @@ describe('traceparent: the client\'s trace travels with its events', () => {
     assert.deepEqual(await storedTraceparents(name), [undefined]);
   });
 
+  test('tracestate travels with a valid traceparent as `$ts`; alone, or not a tracestate, it is dropped', async () => {
+    const name = stream();
+    const withState = await post(eventsUrl(app.url, name), JSON.stringify(order(0)), { ...json, traceparent: TRACEPARENT, tracestate: 'congo=t61rcWkgMzE, rojo=00f067aa0ba902b7' });
+    const alone = await post(eventsUrl(app.url, name), JSON.stringify(order(1)), { ...json, tracestate: 'congo=t61rcWkgMzE' });
+    const tooLong = await post(eventsUrl(app.url, name), JSON.stringify(order(2)), { ...json, traceparent: TRACEPARENT, tracestate: `a=${'x'.repeat(600)}` });
+    for (const reply of [withState, alone, tooLong]) assert.equal(reply.status, 201, JSON.stringify(reply.body));
+    assert.deepEqual(await cliRange(redis.server, name), [
+      [withState.body.ids[0], [...orderFields(0), '$tp', TRACEPARENT, '$ts', 'congo=t61rcWkgMzE, rojo=00f067aa0ba902b7']],
+      [alone.body.ids[0], orderFields(1)],
+      [tooLong.body.ids[0], [...orderFields(2), '$tp', TRACEPARENT]],
+    ]);
+  });
+
   test('without the header, no `$tp`', async () => {
     const name = stream();
     const reply = await post(eventsUrl(app.url, name), JSON.stringify([order(0), order(1)]));
