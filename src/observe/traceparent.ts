@@ -56,3 +56,12 @@ function isHex(text: string, start: number, end: number): boolean {
   }
   return true;
 }
+
+/**
+ * True for text that can be a W3C `tracestate` (https://www.w3.org/TR/trace-context/#tracestate-header)
+ * as the spec bounds the header: printable ASCII, at most 512 characters. Its list members are not
+ * parsed here: OpenTelemetry does that when the consumer's span starts, dropping those it cannot read.
+ */
+export function isTracestate(text: unknown): text is string {
+  return typeof text === 'string' && text.length > 0 && text.length <= 512 && /^[\x20-\x7e]+$/.test(text);
+}

@@ -1,4 +1,4 @@
-import { formatTraceparent, parseTraceparent } from '../observe/traceparent.js';
+import { formatTraceparent, isTracestate, parseTraceparent } from '../observe/traceparent.js';
 import { codecByName } from '../stream/codec.js';
 import type { PublishOnceResult, PublishOptions } from '../stream/stream.js';
 import { readBody } from './body.js';
@@ -121,7 +121,7 @@ function traceparentOf(header: string | string[] | undefined): string | undefine
 function tracestateOf(header: string | string[] | undefined): string | undefined {
   if (typeof header !== 'string') return undefined;
   const text = header.trim();
-  return text.length > 0 && text.length <= 512 && /^[\x20-\x7e]+$/.test(text) ? text : undefined;
+  return isTracestate(text) ? text : undefined;
 }
 
 /**

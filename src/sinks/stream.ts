@@ -1,4 +1,5 @@
 import { ClosedError, InvalidInputError, InvalidOptionError } from '../errors.js';
+import { isTracestate } from '../observe/traceparent.js';
 import { connect, Sluice } from '../sluice.js';
 import type { CodecName } from '../stream/codec.js';
 import type { PublishOptions, Stream, StreamOptions } from '../stream/stream.js';
@@ -43,8 +44,8 @@ const OPTION_NAMES = ['stream', 'connection', 'url', 'codec', 'retention', 'idem
 /**
  * Republishes events to another Sluice stream, idempotently: each publish carries the
  * idempotency key `<source stream>:<event ID>`, so an event redelivered within the target's
- * idempotency window (1 hour by default) is not published twice. Its `key`, `type` and
- * `traceparent` metadata go along.
+ * idempotency window (1 hour by default) is not published twice. Its `key`, `type`,
+ * `traceparent` and `tracestate` metadata go along.
  *
  * An event the target cannot hold (its schema or codec refuses it) is refused with
  * `SinkRejectedError`; Redis being unreachable, out of memory or too slow is retryable.
@@ -165,6 +166,10 @@ function publishOptions(event: SinkEvent): PublishOptions {
   const options: PublishOptions = { idempotencyKey: `${event.stream}:${event.id}` };
   if (event.meta?.key !== undefined) options.key = event.meta.key;
   if (event.meta?.type !== undefined) options.type = event.meta.type;
-  if (event.meta?.traceparent !== undefined) options.traceparent = event.meta.traceparent;
+  if (event.meta?.traceparent !== undefined) {
+    options.traceparent = event.meta.traceparent;
+    // Its trace state goes along when it is one (another client may have written anything there).
+    if (isTracestate(event.meta.tracestate)) options.tracestate = event.meta.tracestate;
+  }
   return options;
 }

@@ -1,4 +1,5 @@
 import { DecodeError, InvalidFieldError, InvalidOptionError, show } from '../errors.js';
+import { isTracestate } from '../observe/traceparent.js';
 import { META_FIELDS, type EventMeta, type FieldsInput, type PublishMeta } from './event.js';
 
 /**
@@ -135,15 +136,9 @@ function metaText(option: string, value: unknown): string {
   return value;
 }
 
-/**
- * A tracestate as the W3C Trace Context spec bounds it: printable ASCII (its list members and the
- * commas between them), at most 512 characters. Members are not parsed here: OpenTelemetry does
- * that when the consumer's span is started, and drops the ones it cannot read.
- */
 function tracestateText(value: unknown): string {
-  const expected = 'a W3C tracestate like `congo=t61rcWkgMzE,rojo=00f067aa0ba902b7` (printable ASCII, at most 512 characters)';
-  if (typeof value !== 'string' || value.length === 0 || value.length > 512 || !/^[\x20-\x7e]+$/.test(value)) {
-    throw new InvalidOptionError('tracestate', value, expected);
+  if (!isTracestate(value)) {
+    throw new InvalidOptionError('tracestate', value, 'a W3C tracestate like `congo=t61rcWkgMzE,rojo=00f067aa0ba902b7` (printable ASCII, at most 512 characters)');
   }
   return value;
 }

@@ -41,9 +41,11 @@ describe('stream sink', () => {
     const target = `${uniquePrefix('sink')}copy`;
     const sink = new StreamSink({ connection: redis.sluice, stream: target });
     const [event] = orderEvents(1) as [SinkEvent];
-    const withMeta: SinkEvent = { ...event, meta: { key: 'customer-600', type: 'order.created', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' } };
-    // The same ID read from another partition is another event.
-    const twin: SinkEvent = { ...event, stream: 'events:orders:1' };
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const withMeta: SinkEvent = { ...event, meta: { key: 'customer-600', type: 'order.created', traceparent, tracestate: 'congo=t61rcWkgMzE' } };
+    // The same ID read from another partition is another event; its `$ts` (written by another
+    // client) is not a tracestate, so it stays behind rather than failing the copy.
+    const twin: SinkEvent = { ...event, stream: 'events:orders:1', meta: { traceparent, tracestate: 'bad\u0001state' } };
     await sink.write([withMeta, twin], context());
     await sink.write([withMeta, twin], context());
     await sink.close();
@@ -51,7 +53,7 @@ describe('stream sink', () => {
     assert.equal(copies.length, 2);
     assert.deepEqual(copies[0]?.fields, event.fields);
     assert.deepEqual(copies[0]?.meta, { ...withMeta.meta, idempotencyKey: `events:orders:${event.id}` });
-    assert.deepEqual(copies[1]?.meta, { idempotencyKey: `events:orders:1:${event.id}` });
+    assert.deepEqual(copies[1]?.meta, { traceparent, idempotencyKey: `events:orders:1:${event.id}` });
     assert.notEqual(copies[0]?.id, event.id, 'the target gives its own IDs');
   });
 
