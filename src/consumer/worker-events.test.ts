@@ -37,3 +37,21 @@ test('a throwing listener is reported as an error event, not thrown', () => {
   emitter.emit('tick', { n: 1 });
   assert.deepEqual(errors, ['a listener of tick']);
 });
+
+test('watchers get every event without taking it over: taken() stays false and the fallback still runs', () => {
+  const fallback: number[] = [];
+  const emitter = new TypedEmitter<Events>((_name, payload) => fallback.push((payload as { n: number }).n));
+  const watched: number[] = [];
+  const watcher = (p: { n: number }) => watched.push(p.n);
+  emitter.watch('tick', watcher);
+  assert.equal(emitter.has('tick'), true);
+  assert.equal(emitter.taken('tick'), false);
+  emitter.emit('tick', { n: 1 });
+  const heard: number[] = [];
+  emitter.on('tick', (p) => heard.push(p.n));
+  assert.equal(emitter.taken('tick'), true);
+  emitter.emit('tick', { n: 2 });
+  emitter.unwatch('tick', watcher);
+  emitter.emit('tick', { n: 3 });
+  assert.deepEqual({ watched, heard, fallback }, { watched: [1, 2], heard: [2, 3], fallback: [1] });
+});

@@ -9,8 +9,9 @@ const MAX_IDS_LOGGED = 20;
  * child logger) and carrying the entry's `eventId` where there is one.
  *
  * A worker event nobody listens to is logged at its own level (errors at `error`, dead letters at
- * `warn`, reclaims at `info`), so nothing goes unseen by default; once a listener takes it (the
- * CLI's summary, metrics) the line drops to `debug`, so it is not reported twice. Retries are
+ * `warn`, reclaims at `info`), so nothing goes unseen by default; once a listener takes it over
+ * (`worker.on`: the CLI's summary) the line drops to `debug`, so it is not reported twice. Metrics
+ * only watch (`worker.watch`), which leaves the lines as they are. Retries are
  * `debug` lines: a poison entry retries many times before it is dead-lettered.
  */
 export class WorkerLog {

@@ -227,6 +227,21 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
     return this;
   }
 
+  /**
+   * Like `on`, for a listener that only counts or measures (metrics): the worker still logs the
+   * dead letters and reclaims it sees, where a listener added with `on` takes them over (their
+   * log lines drop to `debug`).
+   */
+  watch<K extends keyof WorkerEvents<E>>(name: K, listener: (payload: WorkerEvents<E>[K]) => void): this {
+    this.#events.watch(name, listener);
+    return this;
+  }
+
+  unwatch<K extends keyof WorkerEvents<E>>(name: K, listener: (payload: WorkerEvents<E>[K]) => void): this {
+    this.#events.unwatch(name, listener);
+    return this;
+  }
+
   /** Stops fetching new entries; in-flight work goes on. */
   pause(): void {
     this.#paused = true;
@@ -765,12 +780,12 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
   }
 
   #deadLettered(payload: WorkerEvents['dead-lettered']): void {
-    this.#log.deadLettered(payload, this.#events.has('dead-lettered'));
+    this.#log.deadLettered(payload, this.#events.taken('dead-lettered'));
     this.#events.emit('dead-lettered', payload);
   }
 
   #reclaimed(payload: WorkerEvents['reclaimed']): void {
-    this.#log.reclaimed(payload, this.#events.has('reclaimed'));
+    this.#log.reclaimed(payload, this.#events.taken('reclaimed'));
     this.#events.emit('reclaimed', payload);
   }
 

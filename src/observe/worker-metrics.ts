@@ -11,8 +11,9 @@ export interface InstrumentableWorker {
   readonly group: string;
   readonly inFlight: number;
   readonly closed: Promise<void>;
-  on<K extends keyof WorkerEvents>(name: K, listener: (payload: WorkerEvents[K]) => void): unknown;
-  off<K extends keyof WorkerEvents>(name: K, listener: (payload: WorkerEvents[K]) => void): unknown;
+  /** Metrics only watch: the worker keeps logging what they count (see `Worker.watch`). */
+  watch<K extends keyof WorkerEvents>(name: K, listener: (payload: WorkerEvents[K]) => void): unknown;
+  unwatch<K extends keyof WorkerEvents>(name: K, listener: (payload: WorkerEvents[K]) => void): unknown;
 }
 
 /** Labels of a worker's series. */
@@ -117,7 +118,7 @@ export class WorkerMetrics {
    * Several workers of one stream and group add up to one series.
    */
   instrument(worker: InstrumentableWorker, labels: WorkerLabels = {}): () => void {
-    if (worker === null || typeof worker !== 'object' || typeof worker.on !== 'function') {
+    if (worker === null || typeof worker !== 'object' || typeof worker.watch !== 'function') {
       throw new InvalidOptionError('worker', worker, 'a Worker (from `stream.consume()`)');
     }
     const stream = labels.stream ?? worker.stream;
@@ -134,8 +135,8 @@ export class WorkerMetrics {
       t.duration.observe(p.durationMs / 1000);
       t.latency.observe(Math.max(0, Date.now() - (p.event as EventEnvelope).time) / 1000);
     };
-    // No `error` listener: a worker reports errors on stderr only while nobody listens, and
-    // metrics must not silence that.
+    // Watched, not listened to: the worker keeps logging what metrics only count (dead letters,
+    // reclaims), and no `error` watcher either, errors need no counting here.
     const failed = () => void t.failed++;
     const retrying = () => void t.retried++;
     const reclaimed = (p: WorkerEvents['reclaimed']) => void (t.reclaimed += p.count);
@@ -144,21 +145,21 @@ export class WorkerMetrics {
       const reason = REASONS.has(p.reason) ? p.reason : 'other';
       t.deadLettered.set(reason, (t.deadLettered.get(reason) ?? 0) + 1);
     };
-    worker.on('processed', processed);
-    worker.on('failed', failed);
-    worker.on('retrying', retrying);
-    worker.on('reclaimed', reclaimed);
-    worker.on('dead-lettered', deadLettered);
+    worker.watch('processed', processed);
+    worker.watch('failed', failed);
+    worker.watch('retrying', retrying);
+    worker.watch('reclaimed', reclaimed);
+    worker.watch('dead-lettered', deadLettered);
     let attached = true;
     const detach = () => {
       if (!attached) return;
       attached = false;
       t.live.delete(worker);
-      worker.off('processed', processed);
-      worker.off('failed', failed);
-      worker.off('retrying', retrying);
-      worker.off('reclaimed', reclaimed);
-      worker.off('dead-lettered', deadLettered);
+      worker.unwatch('processed', processed);
+      worker.unwatch('failed', failed);
+      worker.unwatch('retrying', retrying);
+      worker.unwatch('reclaimed', reclaimed);
+      worker.unwatch('dead-lettered', deadLettered);
     };
     // Counts stay (counters never go down); only the in-flight gauge forgets the worker.
     void worker.closed.then(() => t.live.delete(worker));

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { createMetrics, instrumentWorker } from '../../src/observe/metrics.js';
 import { connect, InvalidOptionError, NonRetryableError } from '../../src/index.js';
 import { uniquePrefix } from '../helpers/redis-server.js';
 import { useSluice } from '../helpers/sluice-fixture.js';
@@ -83,6 +85,25 @@ test('with a listener the dead letter is its business: the line drops to debug (
   }
   assert.deepEqual(heard, [id]);
   assert.deepEqual(lines.filter((l) => l.stream === name), []);
+});
+
+test('metrics only watch: with a worker instrumented, its dead letters are still logged at warn, and counted', async () => {
+  const name = `${uniquePrefix('logs')}events:orders`;
+  const stream = redis.sluice.stream(name);
+  const id = await stream.publish({ order_id: 'bad' });
+  const metrics = createMetrics({ registry: new Registry() });
+  const worker = stream.consume({ group: 'billing', consumer: 'worker-3', startFrom: '0' }, (_event, ctx) => ctx.deadLetter('refused'));
+  const detach = instrumentWorker(metrics, worker);
+  const deadLettered = () => lines.find((l) => l.stream === name && l.eventId === id && l.level === WARN);
+  try {
+    await waitFor(deadLettered, { message: () => JSON.stringify(lines.filter((l) => l.stream === name)) });
+  } finally {
+    detach();
+    await worker.close();
+  }
+  assert.match(deadLettered()?.msg ?? '', new RegExp(`^dead-lettered ${id} \\(`));
+  const scraped = await metrics.registry.metrics();
+  assert.match(scraped, new RegExp(`sluice_worker_dead_lettered_total\\{[^}]*stream="${name}"[^}]*\\} 1`));
 });
 
 test('connect refuses a logger that is not one', async () => {
