@@ -5,7 +5,10 @@ import { createInterface, type Interface } from 'node:readline';
 import { InvalidInputError, show } from '../errors.js';
 import { optionError } from '../pipeline/key-path.js';
 import type { CodecName } from '../stream/codec.js';
+import type { Logger } from '../observe/logger.js';
+import { Fifo } from '../stream/fifo.js';
 import type { Stream } from '../stream/stream.js';
+import { FileCheckpoints, type ResumePoint } from './file-checkpoint.js';
 import { PublishWindow } from './publish-window.js';
 import { SourceError, type FileSourceConfig, type Source, type SourceContext, type StdinSourceConfig } from './source.js';
 import { readSourceBase } from './source-options.js';
@@ -42,10 +45,13 @@ export class JsonlSource implements Source {
   #lines: Interface | undefined;
   #stopped = false;
   #loop: Promise<void> | undefined;
+  /** A file source that goes on where its last run stopped (`resume`). */
+  #resume = false;
+  #progress: FileProgress | undefined;
 
   constructor(config: FileSourceConfig | StdinSourceConfig, at = 'source', options: JsonlSourceOptions = {}) {
     const type = config?.type === 'file' ? 'file' : 'stdin';
-    const { reader, base } = readSourceBase(config, `a ${type} source`, at, type === 'file' ? ['path'] : []);
+    const { reader, base } = readSourceBase(config, `a ${type} source`, at, type === 'file' ? ['path', 'resume'] : []);
     this.type = type;
     this.stream = base.stream;
     this.codec = base.codec;
@@ -53,6 +59,7 @@ export class JsonlSource implements Source {
     if (type === 'file') {
       this.#configPath = reader.string('path', { required: true });
       this.path = resolve(this.#configPath);
+      this.#resume = reader.boolean('resume', true);
     } else {
       this.#configPath = 'stdin';
       this.#input = options.input;
@@ -86,10 +93,17 @@ export class JsonlSource implements Source {
   }
 
   async start(context: SourceContext): Promise<void> {
-    this.#window = new PublishWindow(context.stream);
+    const window = (this.#window = new PublishWindow(context.stream));
+    if (this.#resume && this.path !== undefined) {
+      const checkpoints = new FileCheckpoints(context.sluice.connection, this.stream, this.path);
+      const point = await checkpoints.resumePoint();
+      if (point.restart !== undefined) context.logger.info({ source: this.type, path: this.path }, `${point.restart}: reading it from the start`);
+      else if (point.skip > 0) context.logger.info({ source: this.type, path: this.path, line: point.skip }, `going on after line ${point.skip}, published by an earlier run`);
+      this.#progress = new FileProgress(checkpoints, point, window, context.logger);
+    }
     const input = this.path === undefined ? (this.#input ?? process.stdin) : createReadStream(this.path);
     this.#lines = createInterface({ input, crlfDelay: Infinity });
-    this.#loop = this.#read(this.#lines, input, context.stream, this.#window).then(
+    this.#loop = this.#read(this.#lines, input, context.stream, window).then(
       () => {
         if (!this.#stopped) this.#resolve();
       },
@@ -108,12 +122,15 @@ export class JsonlSource implements Source {
 
   async #read(lines: Interface, input: NodeJS.ReadableStream, stream: Stream<unknown, unknown>, window: PublishWindow): Promise<void> {
     const label = this.path === undefined ? 'stdin' : this.#configPath;
+    const progress = this.#progress;
+    const skip = progress?.skip ?? 0;
     let lineNumber = 0;
+    let complete = false;
     try {
       for await (const line of lines) {
         lineNumber++;
         if (this.#stopped || window.failure !== undefined) break;
-        if (line.trim() === '') continue;
+        if (lineNumber <= skip || line.trim() === '') continue;
         const event = parseLine(line, `Line ${lineNumber} of ${label}`);
         try {
           stream.codec.encode(event, []);
@@ -121,14 +138,24 @@ export class JsonlSource implements Source {
           if (error instanceof InvalidInputError) throw new SourceError(`Line ${lineNumber} of ${label}: ${error.message}`, { cause: error });
           throw error;
         }
+        progress?.sent(lineNumber);
         const full = window.publish(event);
         if (full) await full;
       }
+      complete = !this.#stopped && window.failure === undefined;
     } finally {
       lines.close();
       // Our own file stream is closed; stdin is left to its owner.
       if (this.path !== undefined) (input as NodeJS.ReadableStream & { destroy(): void }).destroy();
       await window.drain();
+      // Read to its end with every event confirmed: trailing blank lines count as done too.
+      await progress?.finish(complete ? lineNumber : undefined);
+    }
+    if (progress && complete && lineNumber < skip) {
+      progress.log.warn(
+        { source: this.type, path: this.path, lines: lineNumber, line: skip },
+        `${label} has ${lineNumber} lines, fewer than the ${skip} an earlier run published: it was cut short; lines added to it from now on will be published`,
+      );
     }
     if (window.failure !== undefined) {
       const failure = window.failure;
@@ -148,4 +175,78 @@ function parseLine(line: string, where: string): unknown {
     throw new SourceError(`${where}: expected a JSON object like {"order_id":"12345"}, got ${Array.isArray(value) ? 'an array' : show(value)}`);
   }
   return value;
+}
+
+/** How often a file source records how far it got while it reads. */
+const CHECKPOINT_EVERY_MS = 1000;
+
+/**
+ * A resuming file source's progress: the lines whose events are in flight, in order, and the
+ * checkpoint written from them every second and at the end. Events on one connection are
+ * confirmed in the order they were sent, so the confirmed ones are always the oldest lines: the
+ * checkpoint is the line of the last of them. After a failed publish nothing more is recorded (a
+ * later one may have been stored while it was not): the next run goes on from the last
+ * checkpoint, publishing again at most what came after it.
+ */
+class FileProgress {
+  readonly skip: number;
+  readonly #checkpoints: FileCheckpoints;
+  readonly #fingerprint: ResumePoint['fingerprint'];
+  readonly #window: PublishWindow;
+  /** Lines of the events sent and not yet known confirmed, oldest first. */
+  readonly #sentLines = new Fifo<number>();
+  /** How many of the window's confirmed publishes have been taken off `#sentLines`. */
+  #counted = 0;
+  #confirmedLine: number;
+  #saved: number;
+  #saving: Promise<void> | undefined;
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(
+    checkpoints: FileCheckpoints,
+    point: ResumePoint,
+    window: PublishWindow,
+    readonly log: Logger,
+  ) {
+    this.skip = point.skip;
+    this.#checkpoints = checkpoints;
+    this.#fingerprint = point.fingerprint;
+    this.#window = window;
+    this.#confirmedLine = point.skip;
+    this.#saved = point.restart === undefined ? point.skip : -1;
+    this.#timer = setInterval(() => void this.#save(), CHECKPOINT_EVERY_MS).unref();
+  }
+
+  /** The event of `line` was handed to the publisher. */
+  sent(line: number): void {
+    this.#sentLines.push(line);
+  }
+
+  /** The final checkpoint: `readTo` when every line was read and confirmed, else the confirmed ones. */
+  async finish(readTo: number | undefined): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#saving;
+    await this.#save(readTo);
+  }
+
+  #save(readTo?: number): Promise<void> {
+    if (this.#saving) return this.#saving;
+    if (this.#window.failure !== undefined) return Promise.resolve();
+    const confirmed = this.#window.published;
+    while (this.#counted < confirmed) {
+      this.#confirmedLine = this.#sentLines.shift() as number;
+      this.#counted++;
+    }
+    const line = readTo ?? this.#confirmedLine;
+    if (line === this.#saved) return Promise.resolve();
+    this.#saving = this.#checkpoints
+      .save({ line, fingerprintBytes: this.#fingerprint.bytes, fingerprint: this.#fingerprint.hash })
+      .then(
+        () => void (this.#saved = line),
+        // Not fatal: the next checkpoint, or the next run, goes on from the last one written.
+        (error: unknown) => this.log.warn({ err: error, path: this.#checkpoints.path }, 'could not record how far the file source got'),
+      )
+      .finally(() => (this.#saving = undefined));
+    return this.#saving;
+  }
 }

@@ -67,6 +67,15 @@ export interface FileSourceConfig extends SourceBase {
   type: 'file';
   /** The file; a relative path is relative to the current folder, as the sinks' paths are. */
   path: string;
+  /**
+   * Go on where the last run over this file stopped: a checkpoint in Redis (`{stream}:sources`)
+   * records the last line whose event Redis confirmed, so running the pipeline again publishes
+   * only what is new (nothing for an unchanged file, the appended lines for one that grew). A file
+   * whose first 4 KB changed is a new file, read from its start. `false` reads the whole file
+   * every run.
+   * @default true
+   */
+  resume?: boolean;
 }
 
 /**

@@ -119,6 +119,48 @@ batch:
     assert.equal(await pendingCount(redis.sluice, stream.name, 'sig'), 0);
   });
 
+  test('a file pipeline killed (SIGKILL) part way: run again, it publishes from its last checkpoint on, every line once more at most', async () => {
+    const stream = `${uniquePrefix('killfile')}orders`;
+    // Large enough that the first checkpoint (a second in) comes well before the end.
+    const total = 300_000;
+    const input = join(dir.path, 'kill.jsonl');
+    await writeFile(input, Array.from({ length: total }, (_, i) => `{"order_id":"${i + 1}"}\n`).join(''));
+    const file = await yamlFile(`name: import
+source: { type: file, path: ${input}, stream: ${stream} }
+consumer: { consumer: importer-1 }
+sinks:
+  - type: jsonl
+    path: ${join(dir.path, 'kill-out.jsonl')}
+`);
+    const checkpoint = async () => {
+      const text = await redis.server.cli('HGET', `{${stream}}:sources`, `file:${input}`);
+      return text ? (JSON.parse(text) as { line: number }).line : 0;
+    };
+    const first = spawnCli(['--redis', redis.server.url, 'run', file], { timeout: 60_000 });
+    try {
+      // Once it has recorded progress: writes paused, so the kill lands mid-way whatever the pace.
+      await waitFor(async () => (await checkpoint()) > 0, { timeout: 30_000, message: () => first.stderr() });
+      await redis.server.cli('CLIENT', 'PAUSE', '10000', 'WRITE');
+    } finally {
+      first.child.kill('SIGKILL');
+    }
+    await first.exited;
+    await redis.server.cli('CLIENT', 'UNPAUSE');
+    const atKill = Number(await redis.server.cli('XLEN', stream));
+    const line = await checkpoint();
+    assert.ok(line > 0 && atKill < total, `killed part way: ${atKill} of ${total} published, checkpoint at line ${line}`);
+
+    const second = await runCli(['--redis', redis.server.url, '--json', 'run', file, '--until-idle'], { timeout: 60_000 });
+    assert.equal(second.code, 0, explain(second));
+    // The second run published exactly the lines after the checkpoint: what the first run stored
+    // past it comes twice, nothing else does, and nothing is missing.
+    assert.equal((JSON.parse(second.stdout) as Summary).pipelines[0]?.published, total - line);
+    assert.equal(Number(await redis.server.cli('XLEN', stream)), total + (atKill - line));
+    const orders = new Set((await redis.sluice.stream(stream).range()).map((e) => e.fields.order_id));
+    assert.equal(orders.size, total);
+    assert.equal(await checkpoint(), total);
+  });
+
   test('--metrics-port serves the pipeline worker and its group while it runs', async () => {
     const stream = redis.sluice.stream(`${uniquePrefix('metrics')}orders`);
     await stream.publishMany(Array.from({ length: 12 }, (_, i) => orderEvent(i + 1)));
