@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
+import type { Logger } from '../observe/logger.js';
 import type { RedisConnection } from '../redis/connection.js';
+import { Fifo } from '../stream/fifo.js';
 import { helperKey } from '../stream/stream-name.js';
+import type { PublishWindow } from './publish-window.js';
 
 /**
  * How much of a file's start identifies it, as log shippers fingerprint the files they follow: the
@@ -96,5 +99,79 @@ export async function fingerprintOf(path: string, limit: number): Promise<{ byte
     return { bytes, hash: createHash('sha256').update(buffer.subarray(0, bytes)).digest('hex') };
   } finally {
     await file.close();
+  }
+}
+
+/** How often a file source records how far it got while it reads. */
+const CHECKPOINT_EVERY_MS = 1000;
+
+/**
+ * A resuming file source's progress: the lines whose events are in flight, in order, and the
+ * checkpoint written from them every second and at the end. Events on one connection are
+ * confirmed in the order they were sent, so the confirmed ones are always the oldest lines: the
+ * checkpoint is the line of the last of them. After a failed publish nothing more is recorded (a
+ * later one may have been stored while it was not): the next run goes on from the last
+ * checkpoint, publishing again at most what came after it.
+ */
+export class FileProgress {
+  readonly skip: number;
+  readonly #checkpoints: FileCheckpoints;
+  readonly #fingerprint: ResumePoint['fingerprint'];
+  readonly #window: PublishWindow;
+  /** Lines of the events sent and not yet known confirmed, oldest first. */
+  readonly #sentLines = new Fifo<number>();
+  /** How many of the window's confirmed publishes have been taken off `#sentLines`. */
+  #counted = 0;
+  #confirmedLine: number;
+  #saved: number;
+  #saving: Promise<void> | undefined;
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(
+    checkpoints: FileCheckpoints,
+    point: ResumePoint,
+    window: PublishWindow,
+    readonly log: Logger,
+  ) {
+    this.skip = point.skip;
+    this.#checkpoints = checkpoints;
+    this.#fingerprint = point.fingerprint;
+    this.#window = window;
+    this.#confirmedLine = point.skip;
+    this.#saved = point.restart === undefined ? point.skip : -1;
+    this.#timer = setInterval(() => void this.#save(), CHECKPOINT_EVERY_MS).unref();
+  }
+
+  /** The event of `line` was handed to the publisher. */
+  sent(line: number): void {
+    this.#sentLines.push(line);
+  }
+
+  /** The final checkpoint: `readTo` when every line was read and confirmed, else the confirmed ones. */
+  async finish(readTo: number | undefined): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#saving;
+    await this.#save(readTo);
+  }
+
+  #save(readTo?: number): Promise<void> {
+    if (this.#saving) return this.#saving;
+    if (this.#window.failure !== undefined) return Promise.resolve();
+    const confirmed = this.#window.published;
+    while (this.#counted < confirmed) {
+      this.#confirmedLine = this.#sentLines.shift() as number;
+      this.#counted++;
+    }
+    const line = readTo ?? this.#confirmedLine;
+    if (line === this.#saved) return Promise.resolve();
+    this.#saving = this.#checkpoints
+      .save({ line, fingerprintBytes: this.#fingerprint.bytes, fingerprint: this.#fingerprint.hash })
+      .then(
+        () => void (this.#saved = line),
+        // Not fatal: the next checkpoint, or the next run, goes on from the last one written.
+        (error: unknown) => this.log.warn({ err: error, path: this.#checkpoints.path }, 'could not record how far the file source got'),
+      )
+      .finally(() => (this.#saving = undefined));
+    return this.#saving;
   }
 }
