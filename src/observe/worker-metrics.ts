@@ -136,7 +136,7 @@ export class WorkerMetrics {
       t.latency.observe(Math.max(0, Date.now() - (p.event as EventEnvelope).time) / 1000);
     };
     // Watched, not listened to: the worker keeps logging what metrics only count (dead letters,
-    // reclaims), and no `error` watcher either, errors need no counting here.
+    // reclaims). Errors are not counted here.
     const failed = () => void t.failed++;
     const retrying = () => void t.retried++;
     const reclaimed = (p: WorkerEvents['reclaimed']) => void (t.reclaimed += p.count);

@@ -10,7 +10,6 @@ import { RespProtocolError, type Slices } from './resp-reader.js';
  */
 const COPIED_BELOW = 13;
 
-
 const EMPTY = Buffer.alloc(0);
 
 /**

@@ -29,9 +29,10 @@ const MAX_IDEMPOTENCY_KEY = 256;
  * `?codec=json` stores each event as JSON in one `data` field (nested data); the default `fields`
  * codec stores flat fields. `Idempotency-Key: K` publishes at most once per key within the
  * stream's window: the key itself for a single event, `K:0`, `K:1`… for the events of a batch,
- * so a retried request stores nothing twice. A valid W3C `traceparent` header is stored with every
- * event of the request (`$tp`), so consumers' handler spans join the client's trace; an invalid
- * one is ignored.
+ * so a retried request stores nothing twice, and the answer's `duplicates` says how many events
+ * were stored already. A valid W3C `traceparent` header (and its `tracestate`) is stored with every
+ * event of the request (`$tp`, `$ts`), so consumers' handler spans join the client's trace; an
+ * invalid one is ignored.
  */
 export function ingestRoute(deps: IngestDeps): Route {
   return {
