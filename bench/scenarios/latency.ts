@@ -3,6 +3,7 @@ import { NODE_REDIS_WORKER_METHOD } from '../baselines/node-redis-group-worker.j
 import { expectDrained } from '../lib/backlog.js';
 import { BenchChild, withChildren } from '../lib/bench-child.js';
 import { within } from '../lib/deadline.js';
+import { watchHostCpu } from '../lib/host-cpu.js';
 import type { BenchContext, Measurement, Scenario, ScenarioResult } from '../lib/scenario.js';
 import { target } from '../lib/scenario.js';
 import { epochMs, median, percentile } from '../lib/stats.js';
@@ -85,26 +86,32 @@ export const latencyScenario: Scenario = {
     const sluice = await connect({ url: ctx.url });
     const conn = sluice.connection;
     const measuredMs = (ctx.durationS * 1000) / ROUNDS;
-    const methods: Array<{ name: Method; role: Measurement['role']; method: string; results: RoundResult[] }> = [
+    const methods: Array<{ name: Method; role: Measurement['role']; method: string; results: RoundResult[]; steal: number[] }> = [
       {
         name: 'sluice',
         role: 'subject',
         method: 'producer: `stream.publish(order)` per event, not awaited (default publisher); worker: stream.consume({ group }, handler) with every option at its default',
         results: [],
+        steal: [],
       },
-      { name: 'node-redis', role: 'baseline', method: `producer: node-redis client.xAdd() per event, not awaited; worker: ${NODE_REDIS_WORKER_METHOD}`, results: [] },
+      { name: 'node-redis', role: 'baseline', method: `producer: node-redis client.xAdd() per event, not awaited; worker: ${NODE_REDIS_WORKER_METHOD}`, results: [], steal: [] },
     ];
     try {
       for (let round = 1; round <= ROUNDS; round++) {
         for (const m of methods) {
           const key = `bench:latency:${m.name}:${round}`;
           await conn.command(['XGROUP', 'CREATE', key, GROUP, '0', 'MKSTREAM']);
+          const host = watchHostCpu();
           const result = await latencyRound(ctx, m.name, key, measuredMs);
+          // The tail follows the hypervisor's steal: each round says how much it had.
+          const stealPercent = host()?.stealPercent;
           await expectDrained(conn, key, GROUP, Number(await conn.command(['XLEN', key])), m.name);
           await conn.command(['DEL', key]);
           m.results.push(result);
+          if (stealPercent !== undefined) m.steal.push(stealPercent);
           const s = summary(result.latenciesUs);
-          ctx.log(`latency round ${round}/${ROUNDS} ${m.name}: p50 ${s.p50.toFixed(3)} ms, p99 ${s.p99.toFixed(3)} ms, max ${s.max.toFixed(1)} ms`);
+          const steal = stealPercent === undefined ? '' : `, CPU steal ${stealPercent.toFixed(1)}%`;
+          ctx.log(`latency round ${round}/${ROUNDS} ${m.name}: p50 ${s.p50.toFixed(3)} ms, p99 ${s.p99.toFixed(3)} ms, max ${s.max.toFixed(1)} ms${steal}`);
         }
       }
     } finally {
@@ -134,6 +141,7 @@ export const latencyScenario: Scenario = {
           'producer lateness max ms': Math.max(...m.results.map((r) => r.producer.slipMaxMs)),
           'producer CPU µs/event': median(m.results.map((r) => r.producerCpuUs)),
           'worker CPU µs/event': median(m.results.map((r) => r.workerCpuUs)),
+          ...Object.fromEntries(m.steal.map((percent, i) => [`round ${i + 1} CPU steal %`, percent])),
         },
       };
     });
