@@ -3,6 +3,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { InvalidInputError, show, SluiceError } from '../errors.js';
 import type { PublishOptions, Stream } from '../index.js';
+import { eventOfLine } from '../stream/json-line.js';
 import { UsageError } from './options.js';
 import { ProgressBar } from './progress.js';
 
@@ -130,25 +131,14 @@ function events(n: number): string {
   return `${n} event${n === 1 ? '' : 's'}`;
 }
 
-/** One line as an event, checked by the stream's codec now so the error can name the line. */
+/** One line as an event (see `eventOfLine`), with the line's place in the error. */
 function parseLine(stream: Stream<unknown, unknown>, line: string, where: string): unknown {
-  let value: unknown;
   try {
-    value = JSON.parse(line);
-  } catch (error) {
-    throw new UsageError(`${where}: expected a JSON object, got invalid JSON (${(error as Error).message})`);
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
-    throw new UsageError(`${where}: expected a JSON object like {"order_id":"12345"}, got ${got}`);
-  }
-  try {
-    stream.codec.encode(value, []);
+    return eventOfLine(line, stream.codec);
   } catch (error) {
     if (error instanceof InvalidInputError) throw new UsageError(`${where}: ${error.message}`);
     throw error;
   }
-  return value;
 }
 
 async function openInput(path: string): Promise<{ input: NodeJS.ReadableStream & { destroy(): void }; size: number | undefined }> {

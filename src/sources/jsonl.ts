@@ -2,9 +2,10 @@ import { createReadStream } from 'node:fs';
 import { access, constants, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
-import { InvalidInputError, show } from '../errors.js';
+import { InvalidInputError } from '../errors.js';
 import { optionError } from '../pipeline/key-path.js';
 import type { CodecName } from '../stream/codec.js';
+import { eventOfLine } from '../stream/json-line.js';
 import type { Stream } from '../stream/stream.js';
 import { FileCheckpoints, FileProgress } from './file-checkpoint.js';
 import { PublishWindow } from './publish-window.js';
@@ -129,9 +130,9 @@ export class JsonlSource implements Source {
         lineNumber++;
         if (this.#stopped || window.failure !== undefined) break;
         if (lineNumber <= skip || line.trim() === '') continue;
-        const event = parseLine(line, `Line ${lineNumber} of ${label}`);
+        let event: unknown;
         try {
-          stream.codec.encode(event, []);
+          event = eventOfLine(line, stream.codec);
         } catch (error) {
           if (error instanceof InvalidInputError) throw new SourceError(`Line ${lineNumber} of ${label}: ${error.message}`, { cause: error });
           throw error;
@@ -160,17 +161,4 @@ export class JsonlSource implements Source {
       throw new SourceError(`Publishing ${label} to ${this.stream} failed after ${window.published} events: ${(failure as Error)?.message ?? String(failure)}`, { cause: failure });
     }
   }
-}
-
-function parseLine(line: string, where: string): unknown {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch (error) {
-    throw new SourceError(`${where}: expected a JSON object, got invalid JSON (${(error as Error).message})`);
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new SourceError(`${where}: expected a JSON object like {"order_id":"12345"}, got ${Array.isArray(value) ? 'an array' : show(value)}`);
-  }
-  return value;
 }
