@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { LineWaiters } from './line-waiters.js';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -9,8 +10,7 @@ import { fileURLToPath } from 'node:url';
  */
 export class BenchChild {
   readonly #child: ChildProcess;
-  readonly #unclaimed: string[] = [];
-  readonly #waiters: Array<{ prefix: string; resolve: (rest: string) => void; reject: (error: Error) => void }> = [];
+  readonly #lines = new LineWaiters();
   #stderr = '';
   #exitCode: number | null | undefined;
   /** Resolves with the exit code (null when killed by a signal). */
@@ -34,19 +34,11 @@ export class BenchChild {
     this.exited = new Promise((resolve) =>
       this.#child.once('exit', (code) => {
         this.#exitCode = code;
-        for (const waiter of this.#waiters.splice(0)) waiter.reject(this.#diedError(`before \`${waiter.prefix}\``));
+        this.#lines.failAll((prefix) => this.#diedError(`before \`${prefix}\``));
         resolve(code);
       }),
     );
-    createInterface({ input: this.#child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-      const index = this.#waiters.findIndex((w) => line.startsWith(w.prefix));
-      if (index < 0) {
-        this.#unclaimed.push(line);
-        return;
-      }
-      const [waiter] = this.#waiters.splice(index, 1);
-      waiter?.resolve(line.slice(waiter.prefix.length));
-    });
+    createInterface({ input: this.#child.stdout as NodeJS.ReadableStream }).on('line', (line) => this.#lines.feed(line));
   }
 
   get pid(): number {
@@ -55,10 +47,10 @@ export class BenchChild {
 
   /** The rest of the next line starting with `prefix` (`'ready'`, `'done '`…). */
   line(prefix: string): Promise<string> {
-    const index = this.#unclaimed.findIndex((line) => line.startsWith(prefix));
-    if (index >= 0) return Promise.resolve((this.#unclaimed.splice(index, 1)[0] as string).slice(prefix.length));
-    if (this.#exitCode !== undefined) return Promise.reject(this.#diedError(`before \`${prefix}\``));
-    return new Promise((resolve, reject) => this.#waiters.push({ prefix, resolve, reject }));
+    const waiting = this.#lines.next(prefix);
+    // Gone already: a line it printed before exiting still counts, one it never printed cannot come.
+    if (this.#exitCode !== undefined) this.#lines.failAll((p) => this.#diedError(`before \`${p}\``));
+    return waiting;
   }
 
   /** The JSON that follows `prefix` on the next such line. */

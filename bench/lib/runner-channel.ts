@@ -1,4 +1,5 @@
 import { createInterface } from 'node:readline';
+import { LineWaiters } from './line-waiters.js';
 
 /**
  * The child's side of `BenchChild`: the JSON options from argv, lines from the runner on stdin,
@@ -7,22 +8,13 @@ import { createInterface } from 'node:readline';
  */
 export class RunnerChannel<O> {
   readonly options: O;
-  readonly #waiters: Array<{ prefix: string; resolve: (rest: string) => void }> = [];
-  readonly #unclaimed: string[] = [];
+  readonly #lines = new LineWaiters();
   #finished = false;
 
   constructor() {
     this.options = JSON.parse(process.argv[2] ?? '{}') as O;
     const lines = createInterface({ input: process.stdin });
-    lines.on('line', (line) => {
-      const index = this.#waiters.findIndex((w) => line.startsWith(w.prefix));
-      if (index < 0) {
-        this.#unclaimed.push(line);
-        return;
-      }
-      const [waiter] = this.#waiters.splice(index, 1);
-      waiter?.resolve(line.slice(waiter.prefix.length));
-    });
+    lines.on('line', (line) => this.#lines.feed(line));
     lines.on('close', () => {
       if (!this.#finished) process.exit(2);
     });
@@ -30,9 +22,7 @@ export class RunnerChannel<O> {
 
   /** The rest of the next line from the runner that starts with `prefix`. */
   next(prefix: string): Promise<string> {
-    const index = this.#unclaimed.findIndex((line) => line.startsWith(prefix));
-    if (index >= 0) return Promise.resolve((this.#unclaimed.splice(index, 1)[0] as string).slice(prefix.length));
-    return new Promise((resolve) => this.#waiters.push({ prefix, resolve }));
+    return this.#lines.next(prefix);
   }
 
   /** Calls `fn` with the rest of every line starting with `prefix`, from now on. */
