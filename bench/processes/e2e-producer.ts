@@ -10,20 +10,10 @@ import { nodeRedisXaddPipeline } from '../baselines/node-redis-xadd-pipeline.js'
 import { RunnerChannel, runChild } from '../lib/runner-channel.js';
 import type { Sample } from '../lib/stats.js';
 import { sluicePublish } from '../scenarios/publish.js';
-
-export interface E2eProducerOptions {
-  method: 'sluice' | 'node-redis' | 'bullmq';
-  url: string;
-  /** The stream (sluice, node-redis) or the queue's name (bullmq). */
-  key: string;
-  events: number;
-  /** The warm-up's stream (its worker warms up on it next) or queue. */
-  warmupKey: string;
-  warmupEvents: number;
-}
+import type { E2eOptions } from './e2e-options.js';
 
 runChild(async () => {
-  const channel = new RunnerChannel<E2eProducerOptions>();
+  const channel = new RunnerChannel<E2eOptions>();
   const { method, url, key, events, warmupKey, warmupEvents } = channel.options;
   let work: (key: string, events: number) => Promise<Sample>;
   let close: () => Promise<void>;

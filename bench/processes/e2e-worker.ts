@@ -10,17 +10,7 @@ import { connectNodeRedis, nodeRedisGroupWorker } from '../baselines/node-redis-
 import { RunnerChannel, runChild } from '../lib/runner-channel.js';
 import { epochMs } from '../lib/stats.js';
 import { GROUP, SLUICE_CONSUME_OPTIONS, sluiceDrain } from '../scenarios/consume.js';
-
-export interface E2eWorkerOptions {
-  method: 'sluice' | 'node-redis' | 'bullmq';
-  url: string;
-  /** The stream (its group `bench` exists already) or the queue's name. */
-  key: string;
-  events: number;
-  /** Filled by the producer's warm-up (a stream whose group exists, or a queue). */
-  warmupKey: string;
-  warmupEvents: number;
-}
+import type { E2eOptions } from './e2e-options.js';
 
 export interface E2eWorkerDone {
   /** Epoch ms when the last event was known acknowledged. */
@@ -30,7 +20,7 @@ export interface E2eWorkerDone {
 }
 
 runChild(async () => {
-  const channel = new RunnerChannel<E2eWorkerOptions>();
+  const channel = new RunnerChannel<E2eOptions>();
   const { method, url, key, events, warmupKey, warmupEvents } = channel.options;
   let handled = 0;
   /** Resolves once every event is handled and acknowledged. */
