@@ -5,12 +5,15 @@
  */
 import { connect } from '../../src/index.js';
 import { connectNodeRedis } from '../baselines/node-redis-group-worker.js';
+import { RawRedis } from '../baselines/raw-redis.js';
 import { pace } from '../lib/pacer.js';
 import { RunnerChannel, runChild } from '../lib/runner-channel.js';
 import { epochMs, percentile } from '../lib/stats.js';
 
+export type LatencyMethod = 'sluice' | 'node-redis' | 'raw';
+
 export interface LatencyProducerOptions {
-  method: 'sluice' | 'node-redis';
+  method: LatencyMethod;
   url: string;
   key: string;
   rate: number;
@@ -44,6 +47,11 @@ runChild(async () => {
     const stream = sluice.stream(key);
     publish = (fields) => stream.publish(fields);
     close = () => sluice.close();
+  } else if (method === 'raw') {
+    const redis = await RawRedis.connect(url);
+    // The commands of one tick go out in one write.
+    publish = (fields) => redis.call(['XADD', key, '*', ...Object.entries(fields).flat()]);
+    close = () => redis.close();
   } else {
     const client = await connectNodeRedis(url);
     // One XADD per event, not awaited: node-redis writes the commands of one tick together.

@@ -6,12 +6,14 @@
  */
 import { connect } from '../../src/index.js';
 import { connectNodeRedis, nodeRedisGroupWorker } from '../baselines/node-redis-group-worker.js';
+import { RawRedis, rawGroupWorker } from '../baselines/raw-redis.js';
 import { RunnerChannel, runChild } from '../lib/runner-channel.js';
 import { epochMs } from '../lib/stats.js';
 import { GROUP } from '../scenarios/consume.js';
+import type { LatencyMethod } from './latency-producer.js';
 
 export interface LatencyWorkerOptions {
-  method: 'sluice' | 'node-redis';
+  method: LatencyMethod;
   url: string;
   key: string;
 }
@@ -22,6 +24,12 @@ export interface LatencyWorkerDone {
   cpuMs: number;
   /** Publish → handler, µs (whole), of the events published in the window, in arrival order. */
   latenciesUs: number[];
+}
+
+/** The value of `name` in a flat `[field, value, …]` list. */
+function fieldOf(fields: string[], name: string): string | undefined {
+  for (let i = 0; i < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
+  return undefined;
 }
 
 runChild(async () => {
@@ -49,17 +57,26 @@ runChild(async () => {
     await worker.ready;
     close = () => sluice.close();
   } else {
-    const client = await connectNodeRedis(url);
+    // The hand-written loops start at `go`, so their CPU is counted from there like Sluice's.
     let started: () => void = () => undefined;
     const goSeen = new Promise<void>((resolve) => (started = resolve));
     go = started;
-    const loop = goSeen.then(() =>
-      nodeRedisGroupWorker(client, { key, group: GROUP, consumer: 'baseline', handler: (message) => handle(message.sent_at), done: () => handled >= expected }),
-    );
-    close = async () => {
-      await loop;
-      await client.close();
-    };
+    const done = () => handled >= expected;
+    if (method === 'raw') {
+      const redis = await RawRedis.connect(url);
+      const loop = goSeen.then(() => rawGroupWorker(redis, { key, group: GROUP, consumer: 'raw', handler: (fields) => handle(fieldOf(fields, 'sent_at')), done }));
+      close = async () => {
+        await loop;
+        await redis.close();
+      };
+    } else {
+      const client = await connectNodeRedis(url);
+      const loop = goSeen.then(() => nodeRedisGroupWorker(client, { key, group: GROUP, consumer: 'baseline', handler: (message) => handle(message.sent_at), done }));
+      close = async () => {
+        await loop;
+        await client.close();
+      };
+    }
   }
   channel.send('ready');
   ({ from, to } = JSON.parse(await channel.next('go ')) as { from: number; to: number });

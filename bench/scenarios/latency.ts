@@ -1,5 +1,6 @@
 import { connect } from '../../src/index.js';
 import { NODE_REDIS_WORKER_METHOD } from '../baselines/node-redis-group-worker.js';
+import { RAW_WORKER_METHOD } from '../baselines/raw-redis.js';
 import { expectDrained } from '../lib/backlog.js';
 import { BenchChild, withChildren } from '../lib/bench-child.js';
 import { within } from '../lib/deadline.js';
@@ -7,7 +8,7 @@ import { watchHostCpu } from '../lib/host-cpu.js';
 import type { BenchContext, Measurement, Scenario, ScenarioResult } from '../lib/scenario.js';
 import { target } from '../lib/scenario.js';
 import { epochMs, median, percentile } from '../lib/stats.js';
-import type { LatencyProducerDone, LatencyProducerOptions } from '../processes/latency-producer.js';
+import type { LatencyMethod, LatencyProducerDone, LatencyProducerOptions } from '../processes/latency-producer.js';
 import type { LatencyWorkerDone, LatencyWorkerOptions } from '../processes/latency-worker.js';
 import { GROUP } from './consume.js';
 
@@ -18,8 +19,6 @@ const WARMUP_MS = 2_000;
 /** Each method's measured time is split in this many rounds, alternating with the other method. */
 const ROUNDS = 2;
 
-type Method = 'sluice' | 'node-redis';
-
 interface RoundResult {
   latenciesUs: number[];
   producer: LatencyProducerDone;
@@ -29,7 +28,7 @@ interface RoundResult {
 }
 
 /** One round: a worker process on an empty stream, then a producer process at `RATE` events/s. */
-async function latencyRound(ctx: BenchContext, method: Method, key: string, measuredMs: number): Promise<RoundResult> {
+async function latencyRound(ctx: BenchContext, method: LatencyMethod, key: string, measuredMs: number): Promise<RoundResult> {
   const total = Math.round((RATE * (WARMUP_MS + measuredMs)) / 1000);
   const measureFromIndex = Math.round((RATE * WARMUP_MS) / 1000);
   const worker = new BenchChild(`${method} latency worker`, new URL('../processes/latency-worker.js', import.meta.url), {
@@ -81,12 +80,12 @@ function summary(latenciesUs: number[]): { p50: number; p90: number; p99: number
 
 export const latencyScenario: Scenario = {
   name: 'latency',
-  description: `publish → handler latency at a steady ${RATE.toLocaleString('en-US')} events/s, producer and worker in two processes: Sluice vs node-redis loops`,
+  description: `publish → handler latency at a steady ${RATE.toLocaleString('en-US')} events/s, producer and worker in two processes: Sluice vs node-redis loops vs bare sockets`,
   async run(ctx: BenchContext): Promise<ScenarioResult> {
     const sluice = await connect({ url: ctx.url });
     const conn = sluice.connection;
     const measuredMs = (ctx.durationS * 1000) / ROUNDS;
-    const methods: Array<{ name: Method; role: Measurement['role']; method: string; results: RoundResult[]; steal: number[] }> = [
+    const methods: Array<{ name: LatencyMethod; role: Measurement['role']; method: string; results: RoundResult[]; steal: number[] }> = [
       {
         name: 'sluice',
         role: 'subject',
@@ -95,6 +94,13 @@ export const latencyScenario: Scenario = {
         steal: [],
       },
       { name: 'node-redis', role: 'baseline', method: `producer: node-redis client.xAdd() per event, not awaited; worker: ${NODE_REDIS_WORKER_METHOD}`, results: [], steal: [] },
+      {
+        name: 'raw',
+        role: 'ceiling',
+        method: `the floor: bare sockets, RESP by hand (bench/baselines/raw-redis.ts); producer: XADD per event, one write per tick; worker: ${RAW_WORKER_METHOD}`,
+        results: [],
+        steal: [],
+      },
     ];
     try {
       for (let round = 1; round <= ROUNDS; round++) {
@@ -145,12 +151,19 @@ export const latencyScenario: Scenario = {
         },
       };
     });
-    const [subject, baseline] = measurements as [Measurement, Measurement];
+    const [subject, baseline, floor] = measurements as [Measurement, Measurement, Measurement];
+    const p50 = (m: Measurement) => m.figures?.['p50 ms'] as number;
     return {
       scenario: 'latency',
       events: Math.round((RATE * ctx.durationS) / ROUNDS) * ROUNDS,
       measurements,
-      ratios: { 'sluice/node-redis p50': (subject.figures?.['p50 ms'] as number) / (baseline.figures?.['p50 ms'] as number), 'sluice/node-redis p99': subject.median / baseline.median },
+      ratios: {
+        'sluice/node-redis p50': p50(subject) / p50(baseline),
+        'sluice/node-redis p99': subject.median / baseline.median,
+        // What Sluice adds to the least any Node client can do on this machine at the moment.
+        'sluice/raw p50': p50(subject) / p50(floor),
+        'sluice/raw p99': subject.median / floor.median,
+      },
       targets: [target('sluice p99 ms', subject.median, '≤', 2)],
       checks: [`every publish succeeded, the worker handled each event once and the group ended with lag 0 and nothing pending, in every round`],
       notes: [
