@@ -10,7 +10,7 @@ import { connectNodeRedis, nodeRedisGroupWorker } from '../baselines/node-redis-
 import { RunnerChannel, runChild } from '../lib/runner-channel.js';
 import { epochMs } from '../lib/stats.js';
 import { GROUP, SLUICE_CONSUME_OPTIONS, sluiceDrain } from '../scenarios/consume.js';
-import type { E2eOptions } from './e2e-options.js';
+import type { RoundOptions } from './round-options.js';
 
 export interface E2eWorkerDone {
   /** Epoch ms when the last event was known acknowledged. */
@@ -20,7 +20,7 @@ export interface E2eWorkerDone {
 }
 
 runChild(async () => {
-  const channel = new RunnerChannel<E2eOptions>();
+  const channel = new RunnerChannel<RoundOptions>();
   const { method, url, key, events, warmupKey, warmupEvents } = channel.options;
   let handled = 0;
   /** Resolves once every event is handled and acknowledged. */

@@ -10,7 +10,7 @@ import { redisCpuMs } from '../lib/redis-cpu.js';
 import type { BenchContext, Measurement, Scenario, ScenarioResult } from '../lib/scenario.js';
 import { target } from '../lib/scenario.js';
 import { median, rate, type Sample } from '../lib/stats.js';
-import type { E2eOptions } from '../processes/e2e-options.js';
+import type { RoundOptions } from '../processes/round-options.js';
 import type { E2eWorkerDone } from '../processes/e2e-worker.js';
 import { GROUP, SLUICE_CONSUME_OPTIONS } from './consume.js';
 import { SLUICE_CALLERS } from './publish.js';
@@ -47,11 +47,11 @@ interface RoundResult {
  * clock on one machine). redis-server's CPU is read around it.
  */
 async function e2eRound(ctx: BenchContext, conn: RedisConnection, method: Method, key: string, events: number): Promise<RoundResult> {
-  const producerScript = new URL('../processes/e2e-producer.js', import.meta.url);
+  const producerScript = new URL('../processes/producer.js', import.meta.url);
   const workerScript = new URL('../processes/e2e-worker.js', import.meta.url);
   const warmupKey = method === 'bullmq' ? `${key}-warmup` : `${key}:warmup`;
   const warmupEvents = method === 'bullmq' ? BULLMQ_WARMUP_EVENTS : Math.min(WARMUP_EVENTS, events);
-  const options = { method, url: ctx.url, key, events, warmupKey, warmupEvents } satisfies E2eOptions;
+  const options = { method, url: ctx.url, key, events, warmupKey, warmupEvents } satisfies RoundOptions;
   const producer = new BenchChild(`${method} producer`, producerScript, options);
   const children = [producer];
   return withChildren(children, async () => {

@@ -1,8 +1,11 @@
 import { connect, type Sluice } from '../../src/index.js';
-import { NODE_REDIS_BATCH, NODE_REDIS_IN_FLIGHT, nodeRedisXaddPipeline } from '../baselines/node-redis-xadd-pipeline.js';
+import { NODE_REDIS_BATCH, NODE_REDIS_IN_FLIGHT } from '../baselines/node-redis-xadd-pipeline.js';
 import { findRedisBenchmark, redisBenchmark, redisBenchmarkArgs } from '../baselines/redis-benchmark.js';
 import { target, type BenchContext, type Measurement, type Scenario, type ScenarioResult } from '../lib/scenario.js';
+import { BenchChild } from '../lib/bench-child.js';
+import { within } from '../lib/deadline.js';
 import { measure, median, rate, type Sample } from '../lib/stats.js';
+import type { RoundOptions } from '../processes/round-options.js';
 
 /** The guide's order event, as redis-cli writes it. */
 const ORDER_COMMAND = ['order_id', '12345', 'customer_id', '67890', 'amount', '99.99', 'status', 'pending'];
@@ -13,8 +16,36 @@ const ORDER_COMMAND = ['order_id', '12345', 'customer_id', '67890', 'amount', '9
  */
 export const SLUICE_CALLERS = NODE_REDIS_BATCH * NODE_REDIS_IN_FLIGHT;
 
-/** Untimed first round of each client method, so the JIT has warmed up before measuring. */
+/** Untimed first publishes of each producer process, so the JIT has warmed up before measuring. */
 const WARMUP_EVENTS = 20_000;
+
+/**
+ * A client method's producer process (bench/processes/producer.ts), alive for all its rounds as
+ * an application would be: it warms up, then on each `round(key)` publishes `events` into `key`
+ * and reports its time and CPU. A process per method: run in the runner's process, Sluice's
+ * rounds ran up to a fifth slower once the node-redis rounds had filled the shared heap.
+ */
+async function startProducer(ctx: BenchContext, method: 'sluice' | 'node-redis', rounds: number): Promise<{ round(key: string): Promise<Sample>; finished(): Promise<void>; stop(): void }> {
+  const warmupKey = `bench:publish:${method}:warmup`;
+  const events = ctx.events;
+  const options = { method, url: ctx.url, key: warmupKey, events, warmupKey, warmupEvents: Math.min(WARMUP_EVENTS, events), rounds } satisfies RoundOptions;
+  const producer = new BenchChild(`${method} producer`, new URL('../processes/producer.js', import.meta.url), options);
+  try {
+    await within(producer.line('ready'), 60_000, `the ${method} producer's start and warm-up`);
+  } catch (error) {
+    producer.kill();
+    throw error;
+  }
+  return {
+    async round(key) {
+      producer.send(`go ${JSON.stringify({ key })}`);
+      return within(producer.json<Sample>('done '), 120_000, `the ${method} producer`);
+    },
+    /** After its last round: a clean exit (it closes its connections first). */
+    finished: () => within(producer.finished(), 30_000, `the ${method} producer's exit`),
+    stop: () => producer.kill(),
+  };
+}
 
 /**
  * `SLUICE_CALLERS` concurrent callers; each one loops `await stream.publish(order)` with a fresh
@@ -53,7 +84,13 @@ export const publishScenario: Scenario = {
       }
       await sluice.connection.command(['DEL', key]);
     };
+    const producers: Array<{ stop(): void }> = [];
     try {
+      const sluiceProducer = await startProducer(ctx, 'sluice', ctx.rounds);
+      producers.push(sluiceProducer);
+      const baselineProducer = await startProducer(ctx, 'node-redis', ctx.rounds);
+      producers.push(baselineProducer);
+      for (const method of ['sluice', 'node-redis']) await expectLength(`bench:publish:${method}:warmup`, Math.min(WARMUP_EVENTS, ctx.events), `${method} warm-up`);
       type Method = Omit<Measurement, 'median' | 'cpuUsPerEvent'> & { cpuUs: number[]; once(key: string, events: number): Promise<Sample> };
       const methods: Method[] = [
         {
@@ -63,7 +100,7 @@ export const publishScenario: Scenario = {
           unit: 'events/s',
           rounds: [],
           cpuUs: [],
-          once: (key, events) => sluicePublish(sluice, key, events),
+          once: (key) => sluiceProducer.round(key),
         },
         {
           name: 'baseline',
@@ -72,7 +109,7 @@ export const publishScenario: Scenario = {
           unit: 'events/s',
           rounds: [],
           cpuUs: [],
-          once: (key, events) => nodeRedisXaddPipeline({ url: ctx.url, key, events }),
+          once: (key) => baselineProducer.round(key),
         },
         {
           name: 'ceiling',
@@ -88,13 +125,6 @@ export const publishScenario: Scenario = {
           },
         },
       ];
-      const warmup = Math.min(WARMUP_EVENTS, ctx.events);
-      for (const m of methods) {
-        if (m.role === 'ceiling') continue;
-        const key = `bench:publish:${m.name}:warmup`;
-        await m.once(key, warmup);
-        await expectLength(key, warmup, m.name);
-      }
       // Rounds alternate between the methods, so a slow phase of the machine hits all of them.
       for (let round = 1; round <= ctx.rounds; round++) {
         for (const m of methods) {
@@ -107,6 +137,7 @@ export const publishScenario: Scenario = {
           ctx.log(`publish round ${round}/${ctx.rounds} ${m.name}: ${Math.round(rate(ctx.events, sample.ms))} events/s`);
         }
       }
+      await Promise.all([sluiceProducer.finished(), baselineProducer.finished()]);
       checks.push(`after every Sluice and baseline round the stream held exactly ${ctx.events} entries (XLEN); after redis-benchmark at least that many`);
       const measurements: Measurement[] = methods.map(({ once: _once, cpuUs, ...m }) => ({
         ...m,
@@ -130,6 +161,7 @@ export const publishScenario: Scenario = {
         checks,
       };
     } finally {
+      for (const producer of producers) producer.stop();
       await sluice.close();
     }
   },

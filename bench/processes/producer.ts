@@ -1,7 +1,9 @@
 /**
- * The producer of one end-to-end round, in its own process: connects, publishes an untimed
+ * The producer of the publish and end-to-end scenarios, in a process of its own (so no other
+ * client's heap or JIT state sways its numbers): connects, publishes an untimed
  * warm-up (`warmupEvents` into `warmupKey`, so the JIT has compiled the publish path), prints
- * `ready`, waits for `go`, publishes `events` order events, prints `done {ms, cpuMs, startedAt}`.
+ * `ready`, waits for `go`, publishes `events` order events, prints `done {ms, cpuMs, startedAt}`;
+ * with `rounds`, that many times, each `go {key}` naming the round's stream.
  */
 import { Queue } from 'bullmq';
 import { connect } from '../../src/index.js';
@@ -10,11 +12,11 @@ import { nodeRedisXaddPipeline } from '../baselines/node-redis-xadd-pipeline.js'
 import { RunnerChannel, runChild } from '../lib/runner-channel.js';
 import type { Sample } from '../lib/stats.js';
 import { sluicePublish } from '../scenarios/publish.js';
-import type { E2eOptions } from './e2e-options.js';
+import type { RoundOptions } from './round-options.js';
 
 runChild(async () => {
-  const channel = new RunnerChannel<E2eOptions>();
-  const { method, url, key, events, warmupKey, warmupEvents } = channel.options;
+  const channel = new RunnerChannel<RoundOptions>();
+  const { method, url, key, events, warmupKey, warmupEvents, rounds = 1 } = channel.options;
   let work: (key: string, events: number) => Promise<Sample>;
   let close: () => Promise<void>;
   if (method === 'sluice') {
@@ -40,8 +42,14 @@ runChild(async () => {
   }
   await work(warmupKey, warmupEvents);
   channel.send('ready');
-  await channel.next('go');
-  const sample = await work(key, events);
-  await close();
-  channel.finish('done', sample);
+  for (let round = 1; round <= rounds; round++) {
+    const rest = (await channel.next('go')).trim();
+    const sample = await work(rest === '' ? key : (JSON.parse(rest) as { key: string }).key, events);
+    if (round < rounds) {
+      channel.send('done', sample);
+      continue;
+    }
+    await close();
+    channel.finish('done', sample);
+  }
 });
