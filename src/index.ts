@@ -9,7 +9,7 @@
  * ```
  */
 export { connect, Sluice, type ConnectOptions } from './sluice.js';
-export { Stream, type JsonStream, type StreamOptions, type PublishOptions, type PublishOnceResult, type RangeOptions } from './stream/stream.js';
+export { Stream, type JsonStream, type StreamOptions, type PublishOptions, type PublishOnceResult, type PublishManyOptions, type RangeOptions } from './stream/stream.js';
 export type { ReadOptions, ReadFrom } from './stream/reader.js';
 export type { StreamInfo, GroupInfo, ConsumerInfo } from './stream/stream-info.js';
 export type { RetentionPolicy } from './stream/xadd-args.js';

@@ -68,6 +68,15 @@ export interface PublishOptions extends PublishMeta {
   durability?: Durability;
 }
 
+/** `publishMany`'s options: those of `publish`, with a key per event instead of one key. */
+export interface PublishManyOptions<I = FieldsInput> extends Omit<PublishOptions, 'idempotencyKey'> {
+  /**
+   * Publishes each event at most once within the idempotency window: a string `K` keys the events
+   * `K:0`, `K:1`… in order; a function returns each event's key.
+   */
+  idempotencyKey?: string | ((event: I, index: number) => string);
+}
+
 /** What `publishOnce` resolves to. */
 export interface PublishOnceResult {
   /** The entry's ID: the one written now, or the earlier publish's for a duplicate. */
@@ -185,17 +194,60 @@ export class Stream<I = FieldsInput, E = FieldsEvent> {
    * buffer's worth (`publisher.maxBuffered`) is unsettled at a time, the next ones sent as those
    * settle, so a large call never takes the places of callers waiting for room; after a failure
    * the call rejects with it, and sends nothing more.
+   *
+   * `idempotencyKey` keys each event, never the call: a string `K` gives the events `K:0`, `K:1`…
+   * (the HTTP ingest's convention for a batch), so the same call made again stores nothing twice;
+   * a function gives each event its own key, e.g. from its fields.
+   * @example
+   * await orders.publishMany(batch, { idempotencyKey: `import-${fileHash}` });
+   * await orders.publishMany(batch, { idempotencyKey: (order) => `order-${order.order_id}` });
    */
-  async publishMany(events: readonly I[], options?: PublishOptions): Promise<string[]> {
+  async publishMany(events: readonly I[], options?: PublishManyOptions<I>): Promise<string[]> {
     if (!Array.isArray(events)) throw new InvalidOptionError('events', events, 'an array of events');
     const payloads = this.#schema ? await Promise.all(events.map((e) => validate(this.#schema as StandardSchemaV1, e))) : events;
     const publisher = this.#ctx.publisher;
-    if (this.#isPlain(options)) {
-      const commands = payloads.map((payload) => this.#encode(payload, options));
+    const keyOf = idempotencyKeys(events, options?.idempotencyKey);
+    const shared = options && withoutKey(options);
+    if (keyOf === undefined && this.#isPlain(shared)) {
+      const commands = payloads.map((payload) => this.#encode(payload, shared));
       return windowedAll(commands.length, publisher.maxBuffered, (i) => publisher.send(commands[i] as string[], this.#batchTrim));
     }
-    payloads.forEach((payload) => this.#encode(payload, options)); // every event checked first
-    return windowedAll(payloads.length, publisher.maxBuffered, (i) => this.#sendGuarded(payloads[i], options as PublishOptions));
+    const perEvent = payloads.map((payload, i) => {
+      const eventOptions = keyOf === undefined ? shared : { ...shared, idempotencyKey: keyOf(i) };
+      this.#encode(payload, eventOptions); // every event checked first
+      return eventOptions;
+    });
+    return windowedAll(payloads.length, publisher.maxBuffered, (i) => this.#sendGuarded(payloads[i], perEvent[i]));
+  }
+
+  /**
+   * `publishMany` with an idempotency key for each event (`K:0`, `K:1`… for a string `K`, or the
+   * function's key per event), saying for each whether it had been published already (see
+   * `publishOnce`): a retried import can report what it skipped.
+   * @example
+   * const results = await orders.publishManyOnce(batch, (order) => `order-${order.order_id}`);
+   * const skipped = results.filter((r) => r.duplicate).length;
+   */
+  async publishManyOnce(
+    events: readonly I[],
+    idempotencyKey: string | ((event: I, index: number) => string),
+    options?: Omit<PublishOptions, 'idempotencyKey'>,
+  ): Promise<PublishOnceResult[]> {
+    if (!Array.isArray(events)) throw new InvalidOptionError('events', events, 'an array of events');
+    if (idempotencyKey === undefined) throw new InvalidOptionError('idempotencyKey', idempotencyKey, 'a string or a function (event, index) => string');
+    const payloads = this.#schema ? await Promise.all(events.map((e) => validate(this.#schema as StandardSchemaV1, e))) : events;
+    const keyOf = idempotencyKeys(events, idempotencyKey) as (index: number) => string;
+    const shared = options && withoutKey(options);
+    const perEvent = payloads.map((payload, i) => {
+      const eventOptions = { ...shared, idempotencyKey: keyOf(i) };
+      this.#encode(payload, eventOptions); // every event checked first
+      return eventOptions;
+    });
+    return windowedAll(payloads.length, this.#ctx.publisher.maxBuffered, async (i) => {
+      const outcome = { duplicate: false };
+      const id = await this.#sendGuarded(payloads[i], perEvent[i], outcome);
+      return { id, duplicate: outcome.duplicate };
+    });
   }
 
   /**
@@ -338,6 +390,30 @@ export class Stream<I = FieldsInput, E = FieldsEvent> {
     }
     return args;
   }
+}
+
+/** The key of each event of a `publishMany`, or undefined when the call has none. */
+function idempotencyKeys<I>(events: readonly I[], key: PublishManyOptions<I>['idempotencyKey']): ((index: number) => string) | undefined {
+  if (key === undefined) return undefined;
+  if (typeof key === 'string') {
+    // Checked here, once: `K:0` would hide an empty `K`.
+    if (key === '') throw new InvalidOptionError('idempotencyKey', key, 'a non-empty string, or a function (event, index) => string');
+    return (index) => `${key}:${index}`;
+  }
+  if (typeof key !== 'function') throw new InvalidOptionError('idempotencyKey', key, 'a non-empty string, or a function (event, index) => string');
+  return (index) => {
+    const value = key(events[index] as I, index);
+    if (typeof value !== 'string' || value === '') {
+      throw new InvalidOptionError(`idempotencyKey(events[${index}])`, value, 'a non-empty string (the key of that event)');
+    }
+    return value;
+  };
+}
+
+/** The options shared by every event of a batch: all but the per-event key. */
+function withoutKey<T extends object>(options: T): Omit<T, 'idempotencyKey'> {
+  const { idempotencyKey: _key, ...rest } = options as T & { idempotencyKey?: unknown };
+  return rest;
 }
 
 /** A stream of the json codec, typed by its payload. */

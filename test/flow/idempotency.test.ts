@@ -67,6 +67,67 @@ describe('idempotent publish', () => {
     assert.deepEqual(await keysOf(stream.name), ['k', 'other']);
   });
 
+  test('publishMany with a string key keys each event K:0, K:1…: the same call again stores nothing', async () => {
+    const stream = redis.sluice.stream(`${uniquePrefix('idk')}many`);
+    const batch = [{ n: 1 }, { n: 2 }, { n: 3 }];
+    const ids = await stream.publishMany(batch, { idempotencyKey: 'import-7', type: 'row' });
+    assert.equal(new Set(ids).size, 3, 'three entries, not one');
+    assert.deepEqual(await keysOf(stream.name), ['import-7:0', 'import-7:1', 'import-7:2']);
+    assert.deepEqual(await stream.publishMany(batch, { idempotencyKey: 'import-7', type: 'row' }), ids);
+    assert.equal(Number(await redis.server.cli('XLEN', stream.name)), 3);
+    // The shared options still apply to every event.
+    assert.deepEqual((await cliRange(redis.server, stream.name))[2], [ids[2], ['n', '3', '$type', 'row', '$idk', 'import-7:2']]);
+  });
+
+  test('publishMany with a key function keys each event on its fields; a repeated key is stored once', async () => {
+    const stream = redis.sluice.stream(`${uniquePrefix('idk')}manyfn`);
+    const orders = [{ order_id: 'a' }, { order_id: 'b' }, { order_id: 'a' }];
+    const ids = await stream.publishMany(orders, { idempotencyKey: (order) => `order-${order.order_id}` });
+    assert.equal(ids[2], ids[0]);
+    assert.notEqual(ids[1], ids[0]);
+    assert.deepEqual(await keysOf(stream.name), ['order-a', 'order-b']);
+  });
+
+  test('publishMany refuses a bad key before writing any event', async () => {
+    const stream = redis.sluice.stream(`${uniquePrefix('idk')}manybad`);
+    await assert.rejects(stream.publishMany([{ n: 1 }], { idempotencyKey: '' }), (error: unknown) => error instanceof InvalidOptionError && /idempotencyKey/.test(error.message));
+    await assert.rejects(
+      stream.publishMany([{ n: 1 }, { n: 2 }], { idempotencyKey: (event) => (event.n === 2 ? '' : 'ok') }),
+      (error: unknown) => error instanceof InvalidOptionError && /idempotencyKey\(events\[1\]\)/.test(error.message),
+    );
+    await assert.rejects(
+      stream.publishMany([{ n: 1 }], { idempotencyKey: 42 as unknown as string }),
+      (error: unknown) => error instanceof InvalidOptionError && /42/.test(error.message) && /non-empty string, or a function/.test(error.message),
+    );
+    assert.equal(Number(await redis.server.cli('XLEN', stream.name)), 0);
+  });
+
+  test('publishManyOnce says which events were stored already', async () => {
+    const stream = redis.sluice.stream(`${uniquePrefix('idk')}manyonce`);
+    const first = await stream.publishManyOnce([{ n: 1 }, { n: 2 }], 'req-1');
+    assert.deepEqual(
+      first.map((r) => r.duplicate),
+      [false, false],
+    );
+    // A retried request with one more event: the first two are duplicates with their IDs.
+    const retried = await stream.publishManyOnce([{ n: 1 }, { n: 2 }, { n: 3 }], 'req-1');
+    assert.deepEqual(
+      retried.map((r) => r.duplicate),
+      [true, true, false],
+    );
+    assert.deepEqual(
+      retried.slice(0, 2).map((r) => r.id),
+      first.map((r) => r.id),
+    );
+    const byField = await stream.publishManyOnce([{ n: 4 }, { n: 1 }], (event) => `n-${event.n}`);
+    assert.deepEqual(
+      byField.map((r) => r.duplicate),
+      [false, false],
+    );
+    assert.deepEqual(await keysOf(stream.name), ['req-1:0', 'req-1:1', 'req-1:2', 'n-4', 'n-1']);
+    await assert.rejects(stream.publishManyOnce([{ n: 1 }], undefined as unknown as string), (error: unknown) => error instanceof InvalidOptionError);
+  });
+
   test("the stream's maxLen applies to idempotent publishes too", async () => {
     const stream = redis.sluice.stream(`${uniquePrefix('idk')}capped`, { retention: { maxLen: 3, exact: true } });
     for (let n = 0; n < 6; n++) await stream.publish({ n }, { idempotencyKey: `k${n}` });
