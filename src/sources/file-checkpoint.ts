@@ -10,7 +10,14 @@ import type { PublishWindow } from './publish-window.js';
  * How much of a file's start identifies it, as log shippers fingerprint the files they follow: the
  * same path holding other content (a file replaced, rotated, rewritten) is read from its start.
  */
-const FINGERPRINT_BYTES = 4096;
+export const FINGERPRINT_BYTES = 4096;
+
+/** What identifies a file: a hash of its first bytes, and how many. */
+export interface Fingerprint {
+  bytes: number;
+  /** SHA-256 (hex). */
+  hash: string;
+}
 
 /** Where a file source got to, stored in Redis beside the stream it publishes into. */
 export interface FileCheckpoint {
@@ -26,8 +33,8 @@ export interface FileCheckpoint {
 export interface ResumePoint {
   /** Lines to skip: those whose events were published and confirmed by an earlier run. */
   skip: number;
-  /** The file's fingerprint now, saved with every checkpoint of this run. */
-  fingerprint: { bytes: number; hash: string };
+  /** The file's fingerprint now, saved with the checkpoints of this run. */
+  fingerprint: Fingerprint;
   /** Why the file is read from its start although a checkpoint exists; undefined otherwise. */
   restart?: string;
 }
@@ -86,7 +93,7 @@ export class FileCheckpoints {
 }
 
 /** SHA-256 of the file's first `limit` bytes (fewer when the file is shorter), and how many. */
-export async function fingerprintOf(path: string, limit: number): Promise<{ bytes: number; hash: string }> {
+export async function fingerprintOf(path: string, limit: number): Promise<Fingerprint> {
   const file = await open(path, 'r');
   try {
     const buffer = Buffer.alloc(limit);
@@ -96,10 +103,15 @@ export async function fingerprintOf(path: string, limit: number): Promise<{ byte
       if (bytesRead === 0) break;
       bytes += bytesRead;
     }
-    return { bytes, hash: createHash('sha256').update(buffer.subarray(0, bytes)).digest('hex') };
+    return fingerprintOfBytes(buffer.subarray(0, bytes));
   } finally {
     await file.close();
   }
+}
+
+/** The fingerprint of a file whose first bytes are `head`. */
+export function fingerprintOfBytes(head: Buffer): Fingerprint {
+  return { bytes: head.length, hash: createHash('sha256').update(head).digest('hex') };
 }
 
 /** How often a file source records how far it got while it reads. */
@@ -112,39 +124,67 @@ const CHECKPOINT_EVERY_MS = 1000;
  * checkpoint is the line of the last of them. After a failed publish nothing more is recorded (a
  * later one may have been stored while it was not): the next run goes on from the last
  * checkpoint, publishing again at most what came after it.
+ *
+ * A followed file (`follow: true`) can be cut or replaced while it is read: `restart` then makes
+ * the checkpoint describe the file read from then on. Its fingerprint grows with the bytes read
+ * (`head`), so a file that was short or empty when it was opened is still told apart from the
+ * next one at its path.
  */
 export class FileProgress {
   readonly skip: number;
   readonly #checkpoints: FileCheckpoints;
-  readonly #fingerprint: ResumePoint['fingerprint'];
+  #fingerprint: Fingerprint;
+  readonly #head: (() => Buffer) | undefined;
   readonly #window: PublishWindow;
   /** Lines of the events sent and not yet known confirmed, oldest first. */
   readonly #sentLines = new Fifo<number>();
   /** How many of the window's confirmed publishes have been taken off `#sentLines`. */
   #counted = 0;
   #confirmedLine: number;
+  /** The line and fingerprint hash last written (hash '' for none). */
   #saved: number;
+  #savedHash: string;
   #saving: Promise<void> | undefined;
   readonly #timer: NodeJS.Timeout;
 
+  /**
+   * @param head the first bytes of the file as read so far (up to `FINGERPRINT_BYTES`), for a
+   *   followed file; without it the fingerprint is the one of `point`
+   */
   constructor(
     checkpoints: FileCheckpoints,
     point: ResumePoint,
     window: PublishWindow,
     readonly log: Logger,
+    head?: () => Buffer,
   ) {
     this.skip = point.skip;
     this.#checkpoints = checkpoints;
     this.#fingerprint = point.fingerprint;
+    this.#head = head;
     this.#window = window;
     this.#confirmedLine = point.skip;
     this.#saved = point.restart === undefined ? point.skip : -1;
+    this.#savedHash = point.restart === undefined ? point.fingerprint.hash : '';
     this.#timer = setInterval(() => void this.#save(), CHECKPOINT_EVERY_MS).unref();
   }
 
   /** The event of `line` was handed to the publisher. */
   sent(line: number): void {
     this.#sentLines.push(line);
+  }
+
+  /**
+   * The file is read on from `line` (0: from its start), as another file when it was cut or
+   * replaced: the checkpoint is `line` with the fingerprint of `head` from now on. Call it with
+   * no publish in flight (the window drained), so no confirmed line is of the file before.
+   */
+  restart(line: number): void {
+    this.#sentLines.drain();
+    this.#counted = this.#window.published;
+    this.#confirmedLine = line;
+    if (this.#head !== undefined) this.#fingerprint = fingerprintOfBytes(this.#head());
+    void this.#save();
   }
 
   /** The final checkpoint: `readTo` when every line was read and confirmed, else the confirmed ones. */
@@ -162,12 +202,18 @@ export class FileProgress {
       this.#confirmedLine = this.#sentLines.shift() as number;
       this.#counted++;
     }
+    const head = this.#head?.();
+    if (head !== undefined && head.length > this.#fingerprint.bytes) this.#fingerprint = fingerprintOfBytes(head);
     const line = readTo ?? this.#confirmedLine;
-    if (line === this.#saved) return Promise.resolve();
+    const fingerprint = this.#fingerprint;
+    if (line === this.#saved && fingerprint.hash === this.#savedHash) return Promise.resolve();
     this.#saving = this.#checkpoints
-      .save({ line, fingerprintBytes: this.#fingerprint.bytes, fingerprint: this.#fingerprint.hash })
+      .save({ line, fingerprintBytes: fingerprint.bytes, fingerprint: fingerprint.hash })
       .then(
-        () => void (this.#saved = line),
+        () => {
+          this.#saved = line;
+          this.#savedHash = fingerprint.hash;
+        },
         // Not fatal: the next checkpoint, or the next run, goes on from the last one written.
         (error: unknown) => this.log.warn({ err: error, path: this.#checkpoints.path }, 'could not record how far the file source got'),
       )

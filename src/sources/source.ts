@@ -60,8 +60,10 @@ export interface StdinSourceConfig extends SourceBase {
 
 /**
  * A JSON Lines file: one JSON object per line, one event per object. The source ends at the end
- * of the file; running the pipeline again publishes the file again.
+ * of the file, unless it follows it (`follow: true`); the next run goes on where this one stopped
+ * (`resume`).
  * @example { type: 'file', path: 'orders.jsonl', stream: 'events:orders' }
+ * @example { type: 'file', path: '/var/log/shop/orders.jsonl', stream: 'events:orders', follow: true }
  */
 export interface FileSourceConfig extends SourceBase {
   type: 'file';
@@ -76,6 +78,27 @@ export interface FileSourceConfig extends SourceBase {
    * @default true
    */
   resume?: boolean;
+  /**
+   * Keep reading the file as lines are appended to it, as `tail -F` does: after its end, each new
+   * complete line is published once its newline is written (a line still being written waits).
+   * The source then never ends by itself (`sluice run` keeps running; `--until-idle` does not
+   * wait for it); closing the pipeline stops it, recording how far it got.
+   *
+   * Rotation is followed: a file cut shorter than what was read (`copytruncate`) is read again
+   * from its start; when the path names another file (`mv app.log app.log.1` and a new
+   * `app.log`), the old file is read to its end, then the new one from its start. A path with no
+   * file for a while is waited for. The file must exist when the pipeline starts.
+   * @default false
+   */
+  follow?: boolean;
+  /**
+   * With `follow`: how often the file is looked at for new lines, truncation and rotation, as a
+   * duration (`250ms`, `1s`) or milliseconds. Changes the file system reports (`fs.watch`) are
+   * seen sooner; this poll is what works everywhere (network and container file systems).
+   * @default '250ms'
+   * @example { type: 'file', path: 'app.jsonl', stream: 'events:app', follow: true, pollInterval: '1s' }
+   */
+  pollInterval?: number | string;
 }
 
 /**
