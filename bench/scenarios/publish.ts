@@ -22,8 +22,9 @@ const WARMUP_EVENTS = 20_000;
 /**
  * A client method's producer process (bench/processes/producer.ts), alive for all its rounds as
  * an application would be: it warms up, then on each `round(key)` publishes `events` into `key`
- * and reports its time and CPU. A process per method: run in the runner's process, Sluice's
- * rounds ran up to a fifth slower once the node-redis rounds had filled the shared heap.
+ * and reports its time and CPU. A process per method: in one shared process each client ran in a
+ * heap shaped by the other (node-redis's loop in a young generation Sluice's rounds had grown,
+ * Sluice among what node-redis's rounds had promoted), which no application sees.
  */
 async function startProducer(ctx: BenchContext, method: 'sluice' | 'node-redis', rounds: number): Promise<{ round(key: string): Promise<Sample>; finished(): Promise<void>; stop(): void }> {
   const warmupKey = `bench:publish:${method}:warmup`;
