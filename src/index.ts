@@ -32,6 +32,7 @@ export {
 } from './redis/managed-server.js';
 export { Worker, NonRetryableError, type Handler, type HandlerContext, type CloseOptions } from './consumer/worker.js';
 export type { ConsumerOptions } from './consumer/options.js';
+export type { RateLimitOptions } from './consumer/rate-limit.js';
 export type { BackoffOptions } from './consumer/backoff.js';
 export type { WorkerEvents, DeadLetterReason } from './consumer/worker-events.js';
 export { DeadLetterQueue, type DeadLetter } from './consumer/dead-letter-queue.js';

@@ -5,6 +5,7 @@ import { startAfter, type ReadFrom } from '../stream/reader.js';
 import { helperKey } from '../stream/stream-name.js';
 import { parseDuration } from '../stream/time.js';
 import { checkBackoff, type BackoffOptions, type Backoff } from './backoff.js';
+import { resolveRateLimit, type RateLimit, type RateLimitOptions } from './rate-limit.js';
 
 /** Options of `stream.consume()`. Checked when the worker is built. */
 export interface ConsumerOptions<E = EventEnvelope> {
@@ -77,6 +78,16 @@ export interface ConsumerOptions<E = EventEnvelope> {
    * @default '1h'
    */
   removeIdleConsumers?: number | string;
+  /**
+   * Most handler starts per period for the whole group: every worker with this stream and group,
+   * in every process, shares one token bucket in Redis (`{<stream>}:ratelimit:<group>`, expiring
+   * when unused). After a quiet spell up to `max` may start at once, then `max` per `per`. Every
+   * handler start counts: first deliveries, retries, reclaimed entries. Protects a downstream
+   * that takes only so many calls (a partner's webhook, a metered API).
+   * @default none (no limit, and no cost)
+   * @example { max: 100, per: '1s' }
+   */
+  rateLimit?: RateLimitOptions;
 }
 
 /** What the worker runs with: every option resolved and checked. */
@@ -95,6 +106,7 @@ export interface ResolvedConsumerOptions<E> {
   key: ((event: E) => string | undefined) | undefined;
   deadLetter: string;
   removeIdleConsumersMs: number;
+  rateLimit: RateLimit | undefined;
 }
 
 let workerCount = 0;
@@ -124,6 +136,7 @@ export function resolveConsumerOptions<E>(stream: string, options: ConsumerOptio
   if (options.key !== undefined && typeof options.key !== 'function') throw new InvalidOptionError('key', options.key, 'a function (event) => string');
   const deadLetter = options.deadLetter === undefined ? helperKey(stream, 'dlq') : nonEmpty('deadLetter', options.deadLetter);
   const removeIdleConsumersMs = parseDuration(options.removeIdleConsumers ?? 3_600_000, 'removeIdleConsumers');
+  const rateLimit = resolveRateLimit(options.rateLimit);
   return {
     group,
     consumer,
@@ -139,6 +152,7 @@ export function resolveConsumerOptions<E>(stream: string, options: ConsumerOptio
     key: options.key,
     deadLetter,
     removeIdleConsumersMs,
+    rateLimit,
   };
 }
 

@@ -38,4 +38,14 @@ export class WorkerLog {
     if (!this.log.isLevelEnabled('debug')) return;
     this.log.debug({ eventId, deliveryCount, delayMs, err: error }, `retrying ${eventId} in ${Math.round(delayMs)} ms`);
   }
+
+  /**
+   * The group's rate limit holds the worker back: no token for its next read (or retry, or
+   * reclaim) for `waitMs`. The worker logs when this starts, not every wait (with `max: 100`
+   * there can be a hundred waits a second); a `debug` line, as being limited is the limit working.
+   */
+  rateLimited(waitMs: number, limit: { max: number; perMs: number }): void {
+    if (!this.log.isLevelEnabled('debug')) return;
+    this.log.debug({ waitMs, max: limit.max, perMs: limit.perMs }, `rate limit reached (${limit.max} per ${limit.perMs} ms for the group): waiting ${waitMs} ms for a token`);
+  }
 }

@@ -17,6 +17,7 @@ import { ensureGroup, isGroupLost, isNoGroup } from './group.js';
 import { removeIdleConsumers } from './idle-consumers.js';
 import { KeyLanes } from './key-lanes.js';
 import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from './options.js';
+import { GroupRateLimit, type TokenGrant } from './rate-limit.js';
 import { ownPending, reclaimIdle, redeliver, touchEntries, type ReclaimTarget } from './reclaim.js';
 import { TypedEmitter, type DeadLetterReason, type WorkerEvents } from './worker-events.js';
 import { WorkerLog } from './worker-log.js';
@@ -159,6 +160,12 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
   #reclaimCursor = '0-0';
   #sleepers = new Set<() => void>();
   #loop: Promise<void> | undefined;
+  /** The group's shared rate limit (`rateLimit`), if any: see `#takeTokens`. */
+  readonly #rateLimit: GroupRateLimit | undefined;
+  /** The last token request got none: the log says so once, when it starts. */
+  #rateLimited = false;
+  /** Taking tokens failed and was reported; quiet until it works again. */
+  #rateLimitFailing = false;
 
   constructor(deps: WorkerDeps, options: ConsumerOptions<E>, handler: Handler<E>) {
     if (typeof handler !== 'function') throw new TypeError('Expected the handler to be a function (event, ctx) => Promise<void>');
@@ -171,6 +178,8 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
     this.#maxRead = Math.min(this.options.batchSize, Math.ceil(this.options.concurrency / 2));
     this.#minRead = Math.max(1, Math.floor(this.#maxRead / 2));
     this.#target = { stream: this.stream, group: this.options.group, consumer: this.options.consumer };
+    const { rateLimit } = this.options;
+    this.#rateLimit = rateLimit === undefined ? undefined : new GroupRateLimit(this.#conn, this.stream, this.options.group, rateLimit);
     const log = (deps.log ?? rootLogger).child({ stream: this.stream, group: this.options.group, consumer: this.options.consumer });
     this.#log = new WorkerLog(log);
     this.#owner = {
@@ -301,11 +310,19 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
           await this.#reclaimSafely();
           continue;
         }
-        reads.push(this.#read(conn));
+        if (this.#rateLimit === undefined) reads.push(this.#read(conn));
+        else {
+          // Tokens first, then a read of that many: entries never wait for tokens while pending.
+          const granted = await this.#takeTokens(this.#rateLimit);
+          if (granted === 0 || this.#closing) continue;
+          reads.push(this.#read(conn, granted));
+        }
       }
       // Ahead only while behind: a blocking read must be the only one, so that pause() and the
-      // idle check see a quiet worker.
-      if (reads.length === 1 && !this.#caughtUp && !this.#paused && !this.#reclaimDue && this.#readSize() > 0) reads.push(this.#read(conn));
+      // idle check see a quiet worker. Not with a rate limit: tokens, not round trips, set the pace.
+      if (reads.length === 1 && !this.#caughtUp && !this.#paused && !this.#reclaimDue && this.#rateLimit === undefined && this.#readSize() > 0) {
+        reads.push(this.#read(conn));
+      }
       const read = reads.shift() as Read;
       let reply: unknown;
       try {
@@ -313,6 +330,7 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
         this.#outage = false;
       } catch (error) {
         if (this.#closing) break;
+        this.#rateLimit?.giveBack(read.count);
         await this.#recover(conn, error);
         continue;
       } finally {
@@ -320,6 +338,8 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
         if (read.blocking) this.#blocking = false;
       }
       const entries = entriesOfXread(reply);
+      // Tokens of a read that came back short go back to the group's other workers at once.
+      if (this.#rateLimit !== undefined && entries.length < read.count) this.#rateLimit.giveBack(read.count - entries.length);
       this.#caughtUp = entries.length < read.count;
       if (entries.length > 0) this.#tracer = activeTracer();
       if (entries.length > 0 && this.#paused) await this.#holdWhilePaused(entries);
@@ -330,9 +350,11 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
     }
   }
 
-  /** Sends one XREADGROUP, for as many entries as may be held on top of those in flight. */
-  #read(conn: ReadConnection): Read {
-    const count = Math.max(1, this.#readSize());
+  /**
+   * Sends one XREADGROUP, for `count` entries: by default as many as may be held on top of those
+   * in flight (with a rate limit: the tokens granted).
+   */
+  #read(conn: ReadConnection, count = Math.max(1, this.#readSize())): Read {
     // Block only once caught up. While a backlog lasts a full read says nothing about what is
     // left, and blocking on a stream that just ran dry would hold idle() back for `block` ms.
     const block = this.#caughtUp ? this.options.block : 0;
@@ -348,6 +370,58 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
     // pending); until then its failure is not an unhandled rejection.
     reply.catch(() => undefined);
     return { count, blocking: block > 0, reply };
+  }
+
+  /**
+   * Tokens for the next read from the group's rate limit; 0 after waiting until the next token is
+   * due (or when taking failed), and the loop looks again: by then it may have to pause, reclaim
+   * or stop. A read for new entries is a blocking one when caught up, and holds its tokens for as
+   * long as it blocks: it asks for one, so that idle workers do not sit on the group's budget
+   * (and do not add a burst of their own when traffic comes back); the reads after it, no longer
+   * caught up, ask for as many as fit.
+   */
+  async #takeTokens(limit: GroupRateLimit): Promise<number> {
+    const wanted = this.#caughtUp ? 1 : Math.max(1, this.#readSize());
+    const grant = await this.#tryTake(limit, wanted);
+    if (grant === undefined) return 0;
+    if (grant.granted > 0) return grant.granted;
+    await this.#sleep(grant.waitMs);
+    return 0;
+  }
+
+  /**
+   * Waits for one token (a retry, an entry recovered at start) before a handler starts again.
+   * False when the worker closes first.
+   */
+  async #waitForToken(limit: GroupRateLimit): Promise<boolean> {
+    while (!this.#closing) {
+      const grant = await this.#tryTake(limit, 1);
+      if (grant !== undefined && grant.granted > 0) return true;
+      if (grant !== undefined) await this.#sleep(grant.waitMs);
+    }
+    return false;
+  }
+
+  /** One token request; undefined (after a pause) when Redis failed it, reported once until it works again. */
+  async #tryTake(limit: GroupRateLimit, wanted: number): Promise<TokenGrant | undefined> {
+    let grant: TokenGrant;
+    try {
+      grant = await limit.take(wanted);
+    } catch (error) {
+      if (this.#closing) return undefined;
+      if (!this.#rateLimitFailing) this.#report(error, 'taking tokens from the group\'s rate limit; retrying');
+      this.#rateLimitFailing = true;
+      await this.#sleep(500);
+      return undefined;
+    }
+    this.#rateLimitFailing = false;
+    if (grant.granted === 0) {
+      if (!this.#rateLimited) this.#log.rateLimited(grant.waitMs, limit.limit);
+      this.#rateLimited = true;
+    } else if (grant.granted === wanted) {
+      this.#rateLimited = false;
+    }
+    return grant;
   }
 
   /**
@@ -408,6 +482,7 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
         for (const id of ids) {
           await this.#waitForCapacity();
           if (this.#closing) return;
+          if (this.#rateLimit !== undefined && !(await this.#waitForToken(this.#rateLimit))) return;
           await this.#redeliverAndDispatch(id);
         }
         this.#reclaimed({ ids, count: ids.length });
@@ -598,6 +673,9 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
     this.#events.emit('retrying', { event, deliveryCount, delayMs, error });
     await this.#sleep(delayMs);
     if (this.#closing) return undefined;
+    // A retry calls the downstream again: it waits for a token like a first delivery. The entry
+    // is held meanwhile, so the heartbeat keeps it from looking idle.
+    if (this.#rateLimit !== undefined && !(await this.#waitForToken(this.#rateLimit))) return undefined;
     const next = await this.#redeliverWithRetry(event.id);
     if (!next || this.#closing) return undefined;
     if (next.kind === 'missing') {
@@ -713,12 +791,23 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
     for (;;) {
       const free = this.options.concurrency - this.#held.size;
       if (free <= 0 || this.#closing || this.#paused) return;
+      let count = free;
+      if (this.#rateLimit !== undefined) {
+        // Claimed entries start their handlers at once: claim only as many as there are tokens.
+        const grant = await this.#rateLimit.take(free);
+        if (grant.granted === 0) {
+          await this.#sleep(grant.waitMs);
+          continue;
+        }
+        count = grant.granted;
+      }
       const result = await reclaimIdle(
         this.#conn,
         { ...this.#target, deadLetter: this.options.deadLetter },
-        { minIdleMs: this.options.claimIdleMs, cursor: this.#reclaimCursor, count: free },
+        { minIdleMs: this.options.claimIdleMs, cursor: this.#reclaimCursor, count },
       );
       this.#reclaimCursor = result.cursor;
+      if (this.#rateLimit !== undefined && result.claimed.length < count) this.#rateLimit.giveBack(count - result.claimed.length);
       for (const { id, deadLetterId } of result.deadLettered) {
         this.#deadLettered({ id, deadLetterId, reason: 'missing', error: MISSING, deliveryCount: -1 });
       }

@@ -38,6 +38,7 @@ const CONSUMER_KEYS = [
   'key',
   'deadLetter',
   'removeIdleConsumers',
+  'rateLimit',
 ] as const;
 
 /** One sink of a pipeline: where it is configured, what it is, and its name in `stats().written`. */
