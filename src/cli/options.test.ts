@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { InvalidInputError } from '../errors.js';
 import { fieldsFromPairs } from './commands/publish.js';
-import { duration, rangeBound, readFrom, retentionPolicy, streamKey, wholeNumber } from './options.js';
+import { duration, rangeBound, rateLimit, readFrom, retentionPolicy, streamKey, wholeNumber } from './options.js';
 
 const usage = (message: RegExp) => (error: unknown) => error instanceof InvalidInputError && message.test(error.message);
 
@@ -20,6 +20,18 @@ describe('option parsers', () => {
     assert.equal(duration('--max-age')('7d'), '7d');
     assert.throws(() => duration('--max-age')('a week'), usage(/^Expected `--max-age` to be a duration/));
     assert.throws(() => duration('--timeout', 1)('0'), usage(/`--timeout` to be at least 1 ms, got `0`/));
+  });
+
+  test('rateLimit: <max>/<duration>', () => {
+    const parse = rateLimit('--rate-limit');
+    assert.deepEqual(parse('100/1s'), { max: 100, per: '1s' });
+    assert.deepEqual(parse(' 5 / 500ms '), { max: 5, per: '500ms' });
+    assert.deepEqual(parse('20/250'), { max: 20, per: '250' });
+    for (const bad of ['100', '0/1s', '-1/1s', '1.5/1s', '/1s', '100/', 'many/1s']) {
+      assert.throws(() => parse(bad), usage(new RegExp(`^Expected \`--rate-limit\` to be a rate like 100/1s or 5/500ms .*got \`${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\`$`)));
+    }
+    assert.throws(() => parse('100/soon'), usage(/`--rate-limit`/));
+    assert.throws(() => parse('100/0ms'), usage(/`--rate-limit` to have a period longer than 0 ms, got `100\/0ms`/));
   });
 
   test('readFrom: $, 0, a stream ID or an ISO time', () => {

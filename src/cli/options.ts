@@ -37,6 +37,20 @@ export function duration(option: string, min = 0): (value: string) => string {
   };
 }
 
+/** `<max>/<per>`: at most `max` (a whole number ≥ 1) per `per` (a duration > 0), e.g. `100/1s`. */
+export function rateLimit(option: string): (value: string) => { max: number; per: string } {
+  return (value) => {
+    const match = /^\s*(\d+)\s*\/\s*(\S+)\s*$/.exec(value);
+    const max = match ? Number(match[1]) : Number.NaN;
+    if (!match || !Number.isSafeInteger(max) || max < 1) {
+      throw new InvalidOptionError(option, value, 'a rate like 100/1s or 5/500ms (a whole number ≥ 1, a slash, a duration)');
+    }
+    const per = match[2] as string;
+    if (parseDuration(per, option) <= 0) throw new InvalidTimeError(value, `\`${option}\` to have a period longer than 0 ms`);
+    return { max, per };
+  };
+}
+
 /** A Redis URL (`--redis`, or the REDIS_URL variable, named by `option`). */
 export function redisUrl(option: string): (value: string) => string {
   return (value) => {

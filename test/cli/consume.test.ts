@@ -203,6 +203,30 @@ test('--until-idle also waits for entries pending on another consumer: reclaimed
   assert.deepEqual(await groupState(stream, 'billing'), { pending: 0, lag: 0 });
 });
 
+test('--rate-limit paces the handler starts of the group; a malformed rate is a usage error', async () => {
+  const stream = `${uniquePrefix('consume')}events:orders`;
+  await addOrders(stream, Array.from({ length: 12 }, () => 'pending'));
+  // Each call records when it started, in place of the event's time.
+  const handler = await handlerModule('record({ ...event, time: Date.now() }, ctx);');
+  const result = await runCli(['--redis', redis.server.url, 'consume', stream, '--group', 'partner', '--from', '0', '--handler', handler.path, '--rate-limit', '4/400ms', '--until-idle', '--json']);
+  assert.equal(result.code, 0, explain(result));
+  assert.equal((JSON.parse(result.stdout) as Summary).processed, 12);
+  const starts = (await handler.calls()).map((c) => c.event.time).sort((a, b) => a - b);
+  assert.equal(starts.length, 12);
+  // A burst of at most 4 (+1 held by the waiting read), then one every 100 ms: the other 7 or
+  // more need at least 600 ms. Without the limit all 12 start within a few milliseconds.
+  const span = (starts[11] as number) - (starts[0] as number);
+  assert.ok(span >= 600, `12 starts at 4 per 400 ms took ${span} ms`);
+  for (const [i, start] of starts.entries()) {
+    const inWindow = starts.slice(i).filter((t) => t < start + 400).length;
+    assert.ok(inWindow <= 9, `${inWindow} starts within 400 ms of the ${i + 1}th`);
+  }
+
+  const bad = await runCli(['--redis', redis.server.url, 'consume', stream, '--group', 'partner', '--handler', handler.path, '--rate-limit', '100']);
+  assert.equal(bad.code, 2, explain(bad));
+  assert.equal(bad.stderr, 'sluice: Expected `--rate-limit` to be a rate like 100/1s or 5/500ms (a whole number ≥ 1, a slash, a duration), got `100`\n');
+});
+
 test('a missing handler file, or a module without a default function, is a usage error (exit 2) before connecting', async () => {
   const stream = `${uniquePrefix('consume')}events:orders`;
   await addOrders(stream, ['pending']);

@@ -4,7 +4,7 @@ import { parseDuration } from '../../stream/time.js';
 import { parseListenAddress } from '../../observe/metrics-endpoint.js';
 import { globalOptions, withSluice } from '../context.js';
 import { loadHandler } from '../handler-module.js';
-import { codecOption, duration, groupName, readFrom, streamName, wholeNumber } from '../options.js';
+import { codecOption, duration, groupName, rateLimit, readFrom, streamName, wholeNumber } from '../options.js';
 import { formatCount, writeJson, writeLine } from '../output.js';
 import { serveMetricsFlag, type MetricsAddress } from '../metrics-flag.js';
 import { ProgressBar } from '../progress.js';
@@ -20,6 +20,7 @@ interface ConsumeFlags {
   backoff?: string;
   claimIdle?: string;
   handlerTimeout?: string;
+  rateLimit?: { max: number; per: string };
   from: string;
   ordering: 'none' | 'key';
   untilIdle?: boolean;
@@ -68,6 +69,11 @@ export function registerConsume(program: Command): void {
     .option('--backoff <duration>', 'delay before the first retry, doubling up to 10s, e.g. 100ms (default: 100ms)', duration('--backoff'))
     .option('--claim-idle <duration>', 'reclaim entries pending this long on another consumer, presumed dead (default: 30s)', duration('--claim-idle', 10))
     .option('--handler-timeout <duration>', 'time one handler call may take; then it fails and is retried (default: none)', duration('--handler-timeout', 1))
+    .option(
+      '--rate-limit <max/per>',
+      'at most max handler starts per period for the whole group, every consumer of it included, e.g. 100/1s (a token bucket in Redis)',
+      rateLimit('--rate-limit'),
+    )
     .option('--from <position>', 'where a new group starts: `$` (new events only), `0` (the whole stream), a stream ID (the events after it) or an ISO time', readFrom, '$')
     .addOption(new Option('--ordering <mode>', '`none` (events in parallel) or `key` (events with the same $key one at a time, in order)').choices(['none', 'key']).default('none'))
     .option('--until-idle', 'exit once the group has nothing undelivered and nothing pending (other consumers\' pending entries are reclaimed first)')
@@ -124,6 +130,7 @@ function consumerOptions(flags: ConsumeFlags): ConsumerOptions<EventEnvelope> {
   if (flags.backoff !== undefined) options.backoff = { initial: flags.backoff };
   if (flags.claimIdle !== undefined) options.claimIdle = flags.claimIdle;
   if (flags.handlerTimeout !== undefined) options.handlerTimeout = flags.handlerTimeout;
+  if (flags.rateLimit !== undefined) options.rateLimit = flags.rateLimit;
   return options;
 }
 
