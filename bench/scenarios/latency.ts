@@ -16,8 +16,11 @@ import { GROUP } from './consume.js';
 const RATE = 5_000;
 /** Published before the measured window of each round: connections, JIT, first batches. */
 const WARMUP_MS = 2_000;
-/** Each method's measured time is split in this many rounds, alternating with the other method. */
-const ROUNDS = 2;
+/**
+ * Each method's measured time is split in this many rounds, alternating with the other methods:
+ * the hypervisor steals CPU in bursts, and short alternating rounds spread them over the methods.
+ */
+const ROUNDS = 4;
 
 interface RoundResult {
   latenciesUs: number[];
