@@ -22,6 +22,11 @@ export interface WorkerEvents<E = EventEnvelope> {
   error: { error: unknown; context: string; eventId?: string };
   /** The group has nothing undelivered and nothing pending. */
   idle: Record<string, never>;
+  /**
+   * The group's `rateLimit` had no token left: this worker waits `waitMs` before it reads, retries
+   * or reclaims again. Reported at every such wait (only with `rateLimit`).
+   */
+  'rate-limited': { waitMs: number };
 }
 
 /** Why an entry was dead-lettered. */

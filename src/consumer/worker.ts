@@ -385,7 +385,7 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
     const grant = await this.#tryTake(limit, wanted);
     if (grant === undefined) return 0;
     if (grant.granted > 0) return grant.granted;
-    await this.#sleep(grant.waitMs);
+    await this.#waitForRefill(grant.waitMs);
     return 0;
   }
 
@@ -397,9 +397,15 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
     while (!this.#closing) {
       const grant = await this.#tryTake(limit, 1);
       if (grant !== undefined && grant.granted > 0) return true;
-      if (grant !== undefined) await this.#sleep(grant.waitMs);
+      if (grant !== undefined) await this.#waitForRefill(grant.waitMs);
     }
     return false;
+  }
+
+  /** The group's rate limit gave nothing: wait for its next token (reported: `rate-limited`). */
+  #waitForRefill(waitMs: number): Promise<void> {
+    this.#events.emit('rate-limited', { waitMs });
+    return this.#sleep(waitMs);
   }
 
   /** One token request; undefined (after a pause) when Redis failed it, reported once until it works again. */
@@ -796,7 +802,7 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
         // Claimed entries start their handlers at once: claim only as many as there are tokens.
         const grant = await this.#rateLimit.take(free);
         if (grant.granted === 0) {
-          await this.#sleep(grant.waitMs);
+          await this.#waitForRefill(grant.waitMs);
           continue;
         }
         count = grant.granted;

@@ -32,6 +32,8 @@ class WorkerTally {
   failed = 0;
   retried = 0;
   reclaimed = 0;
+  /** Seconds workers waited for the group's rate limit. */
+  rateLimitedSeconds = 0;
   readonly deadLettered = new Map<string, number>();
   readonly duration: HistogramTally;
   readonly latency: HistogramTally;
@@ -71,6 +73,7 @@ export class WorkerMetrics {
     counter('worker_failed_total', 'Handler attempts that failed (each attempt counts).', (t) => t.failed);
     counter('worker_retried_total', 'Failed entries scheduled for another delivery after a backoff.', (t) => t.retried);
     counter('worker_reclaimed_total', 'Entries taken over from stopped consumers (or this consumer after a restart).', (t) => t.reclaimed);
+    counter('worker_rate_limited_seconds_total', "Time workers waited for a token of the group's rateLimit (0 without one).", (t) => t.rateLimitedSeconds);
     new CollectedMetric({
       name: `${prefix}worker_dead_lettered_total`,
       help: 'Entries moved to the dead-letter stream, by reason.',
@@ -140,6 +143,7 @@ export class WorkerMetrics {
     const failed = () => void t.failed++;
     const retrying = () => void t.retried++;
     const reclaimed = (p: WorkerEvents['reclaimed']) => void (t.reclaimed += p.count);
+    const rateLimited = (p: WorkerEvents['rate-limited']) => void (t.rateLimitedSeconds += p.waitMs / 1000);
     const deadLettered = (p: WorkerEvents['dead-lettered']) => {
       // Reasons are a closed set; anything else counts as `other` so a label never takes free text.
       const reason = REASONS.has(p.reason) ? p.reason : 'other';
@@ -150,6 +154,7 @@ export class WorkerMetrics {
     worker.watch('retrying', retrying);
     worker.watch('reclaimed', reclaimed);
     worker.watch('dead-lettered', deadLettered);
+    worker.watch('rate-limited', rateLimited);
     let attached = true;
     const detach = () => {
       if (!attached) return;
@@ -160,6 +165,7 @@ export class WorkerMetrics {
       worker.unwatch('retrying', retrying);
       worker.unwatch('reclaimed', reclaimed);
       worker.unwatch('dead-lettered', deadLettered);
+      worker.unwatch('rate-limited', rateLimited);
     };
     // Counts stay (counters never go down); only the in-flight gauge forgets the worker.
     void worker.closed.then(() => t.live.delete(worker));

@@ -6,6 +6,7 @@ import { uniquePrefix } from '../helpers/redis-server.js';
 import { useSluice } from '../helpers/sluice-fixture.js';
 import { commandCalls } from '../helpers/streams.js';
 import { waitFor } from '../helpers/wait.js';
+import { createMetrics, instrumentWorker } from '../../src/observe/metrics.js';
 import { closePipelinesAfterEach, MemorySink, recordingLogger } from '../pipeline/helpers.js';
 import { closeAfterEach } from './helpers.js';
 
@@ -70,6 +71,11 @@ describe('rateLimit', () => {
     const worker = track(
       stream.consume({ group: 'webhook', startFrom: '0', concurrency: 64, rateLimit: { max: MAX, per: `${PER_MS}ms` } }, () => void starts.push(performance.now())),
     );
+    // Every wait for a token is reported, and counted by the metrics.
+    let waitedMs = 0;
+    worker.on('rate-limited', ({ waitMs }) => void (waitedMs += waitMs));
+    const metrics = createMetrics();
+    instrumentWorker(metrics, worker);
     await waitFor(() => starts.length === 60, { timeout: 15_000, message: () => `${starts.length} of 60 handled` });
     const took = (starts[59] as number) - (starts[0] as number);
     // A full bucket (MAX) first, then MAX per PER_MS: the 60th start cannot come before 1000 ms.
@@ -79,6 +85,11 @@ describe('rateLimit', () => {
     // Any window of PER_MS: at most MAX, plus at most MAX more in a window that holds the first burst.
     assert.ok(busiestWindow(starts, PER_MS) <= 2 * MAX + JITTER, `busiest window: ${busiestWindow(starts, PER_MS)}`);
     assert.ok(busiestWindow(starts, PER_MS, MAX) <= MAX + JITTER, `busiest window after the burst: ${busiestWindow(starts, PER_MS, MAX)}`);
+    // After the first burst the worker waited for most of the time the other 40 took.
+    assert.ok(waitedMs >= bound / 2, `rate-limited waits add up to ${waitedMs} ms`);
+    const counted = /^sluice_worker_rate_limited_seconds_total\{stream="[^"]+",group="webhook"\} (\S+)$/m.exec(await metrics.registry.metrics());
+    // Summed in seconds there, in ms here: equal but for rounding.
+    assert.ok(Math.abs(Number(counted?.[1]) - waitedMs / 1000) < 1e-9, `counted ${counted?.[1]} s, waited ${waitedMs} ms`);
 
     const key = `{${stream.name}}:ratelimit:webhook`;
     const ttl: number = await waitFor(async () => {

@@ -122,6 +122,7 @@ describe('GET /metrics', () => {
       assert.equal(valueOf(m, 'sluice_worker_retried_total', w), 5);
       assert.equal(valueOf(m, 'sluice_worker_dead_lettered_total', { ...w, reason: 'max-deliveries' }), 5);
       assert.equal(valueOf(m, 'sluice_worker_reclaimed_total', w), 0);
+      assert.equal(valueOf(m, 'sluice_worker_rate_limited_seconds_total', w), 0, 'no rateLimit, no wait');
       assert.equal(valueOf(m, 'sluice_worker_in_flight', w), 0);
       for (const histogram of ['sluice_worker_handler_duration_seconds', 'sluice_worker_end_to_end_latency_seconds']) {
         assert.equal(m.types.get(histogram), 'histogram');
