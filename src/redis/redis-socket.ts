@@ -1,6 +1,6 @@
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { NotConnectedError } from '../errors.js';
+import { NotConnectedError, RedisServerError, TimeoutError } from '../errors.js';
 import { delay, reconnectDelay, redactUrl } from './connection.js';
 import type { RedisEndpoint } from './pipeline-connection.js';
 
@@ -19,6 +19,9 @@ export interface SocketAttempt {
   /** The socket alone does not keep the process alive. */
   unref?: boolean;
 }
+
+/** An attempt that got no ready connection within its time. */
+class ConnectTimeoutError extends Error {}
 
 /**
  * One attempt to connect to Redis: TCP or TLS with the socket options node-redis uses, then the
@@ -43,7 +46,7 @@ export function openRedisSocket(endpoint: RedisEndpoint, timeoutMs: number, atte
       socket.destroy();
       reject(error);
     };
-    const timer = setTimeout(() => fail(new Error(`no connection within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(() => fail(new ConnectTimeoutError(`no connection within ${timeoutMs} ms`)), timeoutMs);
     socket.on('data', (chunk: Buffer) => {
       try {
         attempt.onData(chunk);
@@ -109,7 +112,10 @@ export async function waitUntilReady(target: ReconnectTarget, deadline: number, 
     try {
       await target.connect(deadline);
     } catch (error) {
-      target.setLastError(error);
+      // The server's reason for refusing (WRONGPASS…) says more than the last attempt, cut short by
+      // the deadline, timing out: keep it for the error the caller gets.
+      const timedOut = error instanceof ConnectTimeoutError || error instanceof TimeoutError;
+      if (!(timedOut && target.lastError() instanceof RedisServerError)) target.setLastError(error);
       const left = deadline - Date.now();
       if (left > 0 && !target.isClosed()) await delay(Math.min(left, reconnectDelay(retries)));
     }
