@@ -24,6 +24,17 @@ export interface WorkerLabels {
   group?: string;
 }
 
+/** A listener for some of a worker's events. */
+type WorkerListeners = { [K in keyof WorkerEvents]?: (payload: WorkerEvents[K]) => void };
+
+/** Calls `fn` with each event of `listeners` and its listener (to watch them all, or unwatch them). */
+function forEachListener(listeners: WorkerListeners, fn: <K extends keyof WorkerEvents>(name: K, listener: (payload: WorkerEvents[K]) => void) => void): void {
+  for (const name of Object.keys(listeners) as Array<keyof WorkerEvents>) {
+    const listener = listeners[name] as ((payload: WorkerEvents[typeof name]) => void) | undefined;
+    if (listener) fn(name, listener);
+  }
+}
+
 const REASONS: ReadonlySet<string> = new Set<DeadLetterReason>(['max-deliveries', 'non-retryable', 'missing', 'undecodable', 'schema']);
 
 /** The counts of every worker of one stream and group in this process (counters never go down). */
@@ -149,23 +160,14 @@ export class WorkerMetrics {
       const reason = REASONS.has(p.reason) ? p.reason : 'other';
       t.deadLettered.set(reason, (t.deadLettered.get(reason) ?? 0) + 1);
     };
-    worker.watch('processed', processed);
-    worker.watch('failed', failed);
-    worker.watch('retrying', retrying);
-    worker.watch('reclaimed', reclaimed);
-    worker.watch('dead-lettered', deadLettered);
-    worker.watch('rate-limited', rateLimited);
+    const listeners: WorkerListeners = { processed, failed, retrying, reclaimed, 'dead-lettered': deadLettered, 'rate-limited': rateLimited };
+    forEachListener(listeners, (name, listener) => worker.watch(name, listener));
     let attached = true;
     const detach = () => {
       if (!attached) return;
       attached = false;
       t.live.delete(worker);
-      worker.unwatch('processed', processed);
-      worker.unwatch('failed', failed);
-      worker.unwatch('retrying', retrying);
-      worker.unwatch('reclaimed', reclaimed);
-      worker.unwatch('dead-lettered', deadLettered);
-      worker.unwatch('rate-limited', rateLimited);
+      forEachListener(listeners, (name, listener) => worker.unwatch(name, listener));
     };
     // Counts stay (counters never go down); only the in-flight gauge forgets the worker.
     void worker.closed.then(() => t.live.delete(worker));
