@@ -74,6 +74,25 @@ test('an expression that cannot type-check is refused when compiled', () => {
   assert.throws(() => compileExpression({} as unknown as string, 'steps[0].filter'), InvalidOptionError);
 });
 
+test('`event` or `fields` compared whole with a value is refused, naming how to reach a field of that name', () => {
+  for (const source of ['event != "login"', 'fields == "x"']) {
+    assert.throws(
+      () => compileExpression(source, 'steps[0].filter'),
+      (e: unknown) => e instanceof InvalidExpressionError && /no such overload: map<string, dyn>/.test(e.message) && /a field named event or fields is `fields\.event`/.test(e.message),
+      source,
+    );
+  }
+  // Their parts still go anywhere, and a field named `event` is `fields.event`.
+  const event = { stream: 's', id: '1700000000000-0', time: 1700000000000, fields: { event: 'login', status: 'paid' }, meta: { key: 'k' } } as unknown as PipelineEvent;
+  for (const [source, expected] of [
+    ['fields.event != "login"', false],
+    ['event.meta.key == "k" && event.time > 1.0 && event.id.startsWith("17")', true],
+    ['has(fields.status) && size(fields) == 2 && "status" in fields', true],
+  ] as const) {
+    assert.equal(compileExpression(source, 'steps[0].filter').evaluate(event), expected, source);
+  }
+});
+
 test('numbers and booleans (as YAML reads `qty: 1` or `filter: true`) are their CEL literals', () => {
   assert.equal(compileExpression(1, 'steps[0].map.qty').evaluate(order), 1n);
   assert.equal(compileExpression(2.5, 'steps[0].map.qty').evaluate(order), 2.5);

@@ -22,6 +22,10 @@ import type { PipelineEvent } from './config.js';
  * numeric helpers exist: `round(x)`, `round(x, digits)`, `floor(x)`, `ceil(x)`, `abs(x)`.
  */
 const environment = new Environment({ unlistedVariablesAreDyn: true, enableOptionalTypes: true })
+  // Maps, not dyn: comparing one whole to a value (`event != "login"`, meaning a field named
+  // `event`) is then a type error when the pipeline is defined instead of always true.
+  .registerVariable('event', 'map<string, dyn>')
+  .registerVariable('fields', 'map<string, dyn>')
   .registerFunction('round(double): double', (x: number) => Math.round(x))
   .registerFunction('round(double, int): double', (x: number, digits: bigint) => roundTo(x, Number(digits)))
   .registerFunction('floor(double): double', (x: number) => Math.floor(x))
@@ -77,7 +81,7 @@ export class Expression {
       throw new InvalidExpressionError(at, source, firstLine(error), offsetOf(error));
     }
     const checked = parsed.check();
-    if (!checked.valid) throw new InvalidExpressionError(at, source, firstLine(checked.error), offsetOf(checked.error));
+    if (!checked.valid) throw new InvalidExpressionError(at, source, firstLine(checked.error) + mapHint(firstLine(checked.error)), offsetOf(checked.error));
     this.source = source;
     this.at = at;
     this.#run = parsed as unknown as Evaluate;
@@ -130,6 +134,12 @@ function freeVariables(node: unknown, found = new Set<string>()): Set<string> {
     }
   }
   return found;
+}
+
+/** For a type error about `event` or `fields` used whole: what they are, and how to reach a field of that name. */
+function mapHint(reason: string): string {
+  if (!reason.includes('map<string, dyn>')) return '';
+  return '; `event` is the envelope (event.id, event.time, event.meta…) and `fields` the map of all fields: a field named event or fields is `fields.event`, `fields.fields`';
 }
 
 /** `cel` in `cel.bind(…)` is a namespace, not a variable. */
