@@ -313,7 +313,7 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
         if (this.#rateLimit === undefined) reads.push(this.#read(conn));
         else {
           // Tokens first, then a read of that many: entries never wait for tokens while pending.
-          const granted = await this.#takeTokens(this.#rateLimit);
+          const granted = await this.#takeTokens(this.#rateLimit, this.#tokensForRead());
           if (granted === 0 || this.#closing) continue;
           reads.push(this.#read(conn, granted));
         }
@@ -373,20 +373,26 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
   }
 
   /**
-   * Tokens for the next read from the group's rate limit; 0 after waiting until the next token is
-   * due (or when taking failed), and the loop looks again: by then it may have to pause, reclaim
-   * or stop. A read for new entries is a blocking one when caught up, and holds its tokens for as
-   * long as it blocks: it asks for one, so that idle workers do not sit on the group's budget
-   * (and do not add a burst of their own when traffic comes back); the reads after it, no longer
-   * caught up, ask for as many as fit.
+   * Up to `wanted` tokens from the group's rate limit; 0 after waiting until the next token is due
+   * (or when taking failed), and the caller looks again: by then it may have to pause, reclaim or
+   * stop.
    */
-  async #takeTokens(limit: GroupRateLimit): Promise<number> {
-    const wanted = this.#caughtUp ? 1 : Math.max(1, this.#readSize());
+  async #takeTokens(limit: GroupRateLimit, wanted: number): Promise<number> {
     const grant = await this.#tryTake(limit, wanted);
     if (grant === undefined) return 0;
     if (grant.granted > 0) return grant.granted;
     await this.#waitForRefill(grant.waitMs);
     return 0;
+  }
+
+  /**
+   * Tokens a read for new entries asks for. A blocking one (caught up) holds its tokens for as long
+   * as it blocks: it asks for one, so that idle workers do not sit on the group's budget (and do
+   * not add a burst of their own when traffic comes back); the reads after it, no longer caught
+   * up, ask for as many as fit.
+   */
+  #tokensForRead(): number {
+    return this.#caughtUp ? 1 : Math.max(1, this.#readSize());
   }
 
   /**
@@ -797,16 +803,9 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
     for (;;) {
       const free = this.options.concurrency - this.#held.size;
       if (free <= 0 || this.#closing || this.#paused) return;
-      let count = free;
-      if (this.#rateLimit !== undefined) {
-        // Claimed entries start their handlers at once: claim only as many as there are tokens.
-        const grant = await this.#rateLimit.take(free);
-        if (grant.granted === 0) {
-          await this.#waitForRefill(grant.waitMs);
-          continue;
-        }
-        count = grant.granted;
-      }
+      // Claimed entries start their handlers at once: with a rate limit, claim only as many as there are tokens.
+      const count = this.#rateLimit === undefined ? free : await this.#takeTokens(this.#rateLimit, free);
+      if (count === 0) continue;
       const result = await reclaimIdle(
         this.#conn,
         { ...this.#target, deadLetter: this.options.deadLetter },
