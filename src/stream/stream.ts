@@ -203,21 +203,12 @@ export class Stream<I = FieldsInput, E = FieldsEvent> {
    * await orders.publishMany(batch, { idempotencyKey: (order) => `order-${order.order_id}` });
    */
   async publishMany(events: readonly I[], options?: PublishManyOptions<I>): Promise<string[]> {
-    if (!Array.isArray(events)) throw new InvalidOptionError('events', events, 'an array of events');
-    const payloads = this.#schema ? await Promise.all(events.map((e) => validate(this.#schema as StandardSchemaV1, e))) : events;
+    const batch = await this.#checkedBatch(events, options?.idempotencyKey, options);
     const publisher = this.#ctx.publisher;
-    const keyOf = idempotencyKeys(events, options?.idempotencyKey);
-    const shared = options && withoutKey(options);
-    if (keyOf === undefined && this.#isPlain(shared)) {
-      const commands = payloads.map((payload) => this.#encode(payload, shared));
-      return windowedAll(commands.length, publisher.maxBuffered, (i) => publisher.send(commands[i] as string[], this.#batchTrim));
+    if (!batch.keyed && this.#isPlain(batch.shared)) {
+      return windowedAll(batch.commands.length, publisher.maxBuffered, (i) => publisher.send(batch.commands[i] as string[], this.#batchTrim));
     }
-    const perEvent = payloads.map((payload, i) => {
-      const eventOptions = keyOf === undefined ? shared : { ...shared, idempotencyKey: keyOf(i) };
-      this.#encode(payload, eventOptions); // every event checked first
-      return eventOptions;
-    });
-    return windowedAll(payloads.length, publisher.maxBuffered, (i) => this.#sendGuarded(payloads[i], perEvent[i]));
+    return windowedAll(batch.payloads.length, publisher.maxBuffered, (i) => this.#sendGuarded(batch.payloads[i], batch.perEvent[i]));
   }
 
   /**
@@ -233,21 +224,27 @@ export class Stream<I = FieldsInput, E = FieldsEvent> {
     idempotencyKey: string | ((event: I, index: number) => string),
     options?: Omit<PublishOptions, 'idempotencyKey'>,
   ): Promise<PublishOnceResult[]> {
-    if (!Array.isArray(events)) throw new InvalidOptionError('events', events, 'an array of events');
     if (idempotencyKey === undefined) throw new InvalidOptionError('idempotencyKey', idempotencyKey, 'a string or a function (event, index) => string');
-    const payloads = this.#schema ? await Promise.all(events.map((e) => validate(this.#schema as StandardSchemaV1, e))) : events;
-    const keyOf = idempotencyKeys(events, idempotencyKey) as (index: number) => string;
-    const shared = options && withoutKey(options);
-    const perEvent = payloads.map((payload, i) => {
-      const eventOptions = { ...shared, idempotencyKey: keyOf(i) };
-      this.#encode(payload, eventOptions); // every event checked first
-      return eventOptions;
-    });
+    const { payloads, perEvent } = await this.#checkedBatch(events, idempotencyKey, options);
     return windowedAll(payloads.length, this.#ctx.publisher.maxBuffered, async (i) => {
       const outcome = { duplicate: false };
       const id = await this.#sendGuarded(payloads[i], perEvent[i], outcome);
       return { id, duplicate: outcome.duplicate };
     });
+  }
+
+  /**
+   * A batch checked whole before anything is sent (a bad event refuses the call): its payloads,
+   * each one's command and options (with its own idempotency key), and the options they share.
+   */
+  async #checkedBatch(events: readonly I[], idempotencyKey: PublishManyOptions<I>['idempotencyKey'], options: PublishOptions | PublishManyOptions<I> | undefined) {
+    if (!Array.isArray(events)) throw new InvalidOptionError('events', events, 'an array of events');
+    const payloads: readonly unknown[] = this.#schema ? await Promise.all(events.map((e) => validate(this.#schema as StandardSchemaV1, e))) : events;
+    const keyOf = idempotencyKeys(events, idempotencyKey);
+    const shared: PublishOptions | undefined = options && withoutKey(options);
+    const perEvent = payloads.map((_, i) => (keyOf === undefined ? shared : { ...shared, idempotencyKey: keyOf(i) }));
+    const commands = payloads.map((payload, i) => this.#encode(payload, perEvent[i]));
+    return { payloads, perEvent, commands, shared, keyed: keyOf !== undefined };
   }
 
   /**
