@@ -157,10 +157,8 @@ export class JsonlSource implements Source {
       for await (const line of lines) {
         lineNumber++;
         if (this.#stopped || window.failure !== undefined) break;
-        if (lineNumber <= skip || line.trim() === '') continue;
-        const event = eventOfNumberedLine(line, lineNumber, label, stream.codec);
-        progress?.sent(lineNumber);
-        const full = window.publish(event);
+        if (lineNumber <= skip) continue;
+        const full = this.#publishLine(line, lineNumber, label, stream, window);
         if (full) await full;
       }
       complete = !this.#stopped && window.failure === undefined;
@@ -196,10 +194,8 @@ export class JsonlSource implements Source {
             for (const line of item.lines) {
               if (this.#stopped || window.failure !== undefined) break;
               lineNumber++;
-              if (lineNumber <= skip || line.trim() === '') continue;
-              const event = eventOfNumberedLine(line, lineNumber, label, stream.codec);
-              progress?.sent(lineNumber);
-              const full = window.publish(event);
+              if (lineNumber <= skip) continue;
+              const full = this.#publishLine(line, lineNumber, label, stream, window);
               if (full) await full;
             }
             break;
@@ -241,6 +237,17 @@ export class JsonlSource implements Source {
       await progress?.finish(ended && window.failure === undefined && lineNumber >= skip ? lineNumber : undefined);
     }
     if (window.failure !== undefined) throw this.#publishFailure(label, window);
+  }
+
+  /**
+   * Publishes line `lineNumber` (a blank one is skipped); a promise while the window is full, to
+   * await before reading on. A line that is no event ends the source with `SourceError`.
+   */
+  #publishLine(line: string, lineNumber: number, label: string, stream: Stream<unknown, unknown>, window: PublishWindow): Promise<void> | undefined {
+    if (line.trim() === '') return undefined;
+    const event = eventOfNumberedLine(line, lineNumber, label, stream.codec);
+    this.#progress?.sent(lineNumber);
+    return window.publish(event);
   }
 
   /** The file holds fewer lines than an earlier run published from it. */
