@@ -1,7 +1,7 @@
 import { once } from 'node:events';
-import { formatBytes } from '../redis/server-audit.js';
+import { formatBytes, formatCount, formatDuration } from '../format.js';
 
-export { formatBytes };
+export { formatBytes, formatCount, formatDuration };
 
 /**
  * What the CLI writes to stdout: lines, JSON lines and tables. Writes wait for the stream to drain
@@ -97,19 +97,3 @@ export function formatTime(ms: number | null | undefined): string {
   return ms === null || ms === undefined ? '-' : new Date(ms).toISOString();
 }
 
-/** A duration in ms as a short human form: `850ms`, `12.3s`, `4m05s`, `2h10m`, `3d4h`. */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return '?';
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  const seconds = ms / 1000;
-  if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 2 : 1)}s`;
-  const s = Math.floor(seconds);
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  if (s < 86_400) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-  return `${Math.floor(s / 86_400)}d${Math.floor((s % 86_400) / 3600)}h`;
-}
-
-/** A count with thousands separators: `1,234,567`. */
-export function formatCount(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
-}

@@ -1,4 +1,5 @@
 import { InvalidOptionError } from '../errors.js';
+import { formatCount, formatDuration } from '../format.js';
 import type { RedisConnection } from '../redis/connection.js';
 import { parseDuration } from '../stream/time.js';
 import { groupLags } from './lag.js';
@@ -87,7 +88,7 @@ export function snapshotFindings(snapshot: StreamSnapshot, thresholds?: AlertThr
       kind: 'length',
       severity: 'warn',
       message:
-        `${stream} holds ${count(snapshot.length)} entries, over the threshold of ${count(maxLength)}: bound it with retention ` +
+        `${stream} holds ${formatCount(snapshot.length)} entries, over the threshold of ${formatCount(maxLength)}: bound it with retention ` +
         `(a maxLen or maxAge policy on publish, or \`sluice trim ${stream} --max-len N --respect-groups\`), or raise the threshold if this size is expected`,
     });
   }
@@ -99,8 +100,8 @@ export function snapshotFindings(snapshot: StreamSnapshot, thresholds?: AlertThr
       kind: 'retention-held-back',
       severity: 'warn',
       message:
-        `group ${held.group} holds retention of ${stream} back: ${count(held.entries)} entries kept that the policy would remove, ` +
-        `the oldest (${held.oldestNeededId}) ${age(held.ageMs)} old; let the group catch up, or delete it if nothing reads it any more (XGROUP DESTROY ${stream} ${held.group})`,
+        `group ${held.group} holds retention of ${stream} back: ${formatCount(held.entries)} entries kept that the policy would remove, ` +
+        `the oldest (${held.oldestNeededId}) ${formatDuration(held.ageMs)} old; let the group catch up, or delete it if nothing reads it any more (XGROUP DESTROY ${stream} ${held.group})`,
     });
   }
   return findings;
@@ -124,14 +125,14 @@ export function alertFindings(before: StreamSnapshot, after: StreamSnapshot, thr
     // A group created between the snapshots has no history yet.
     if (!then) continue;
     if (then.lag !== null && now.lag !== null && now.lag > then.lag) {
-      const rate = elapsedMs > 0 ? ` (+${count(((now.lag - then.lag) * 1000) / elapsedMs)}/s)` : '';
+      const rate = elapsedMs > 0 ? ` (+${formatCount(((now.lag - then.lag) * 1000) / elapsedMs)}/s)` : '';
       groupFindings.push({
         stream,
         group: now.group,
         kind: 'lag-growing',
         severity: 'warn',
         message:
-          `the lag of group ${now.group} on ${stream} grew from ${lagText(then)} to ${lagText(now)} entries in ${age(elapsedMs)}${rate}: ` +
+          `the lag of group ${now.group} on ${stream} grew from ${lagText(then)} to ${lagText(now)} entries in ${formatDuration(elapsedMs)}${rate}: ` +
           'its consumers are falling behind the producers; run more consumers in the group, raise their concurrency, or look for slow handlers',
       });
     }
@@ -148,7 +149,7 @@ export function alertFindings(before: StreamSnapshot, after: StreamSnapshot, thr
         kind: 'no-progress',
         severity: undelivered ? 'fail' : 'warn',
         message:
-          `group ${now.group} on ${stream} made no progress in ${age(elapsedMs)}: ${lagText(now)} undelivered, ${count(now.pending)} pending, ` +
+          `group ${now.group} on ${stream} made no progress in ${formatDuration(elapsedMs)}: ${lagText(now)} undelivered, ${formatCount(now.pending)} pending, ` +
           `last delivered ${now.lastDeliveredId}; ` +
           (undelivered
             ? 'check that its consumers are running and can reach Redis'
@@ -162,25 +163,12 @@ export function alertFindings(before: StreamSnapshot, after: StreamSnapshot, thr
   return [...findings.filter((f) => f.kind !== 'retention-held-back'), ...groupFindings, ...retention];
 }
 
-function count(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
-}
 
 function lagText(group: GroupSnapshot): string {
   if (group.lag === null) return 'an unknown number of';
-  return `${group.exact === false ? '≥ ' : ''}${count(group.lag)}`;
+  return `${group.exact === false ? '≥ ' : ''}${formatCount(group.lag)}`;
 }
 
-/** A duration as the CLI shows it: `850ms`, `1.23s`, `12.3s`, `4m05s`, `2h10m`, `3d4h`. */
-function age(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  const seconds = ms / 1000;
-  if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 2 : 1)}s`;
-  const s = Math.floor(seconds);
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  if (s < 86_400) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-  return `${Math.floor(s / 86_400)}d${Math.floor((s % 86_400) / 3600)}h`;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Taking the snapshots (I/O): used by `sluice info --alerts` and `sluice doctor`.

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { auditServer, formatBytes } from './server-audit.js';
+import { auditServer } from './server-audit.js';
 
 function byCheck(findings: ReturnType<typeof auditServer>) {
   return Object.fromEntries(findings.map((f) => [f.check, f]));
@@ -40,13 +40,5 @@ describe('auditServer', () => {
     const findings = auditServer({});
     assert.deepEqual(findings.map((f) => f.status), ['fail', 'warn', 'fail', 'warn']);
     assert.match(findings[0]?.detail ?? '', /unknown/);
-  });
-});
-
-describe('formatBytes', () => {
-  test('uses binary units', () => {
-    assert.equal(formatBytes(512), '512 B');
-    assert.equal(formatBytes(1536), '1.5 KiB');
-    assert.equal(formatBytes(100 * 1024 ** 2), '100.0 MiB');
   });
 });

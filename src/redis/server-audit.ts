@@ -3,6 +3,8 @@
  * configuration: events must survive restarts (AOF) and must never be evicted (noeviction),
  * and memory must be bounded on purpose (maxmemory) rather than by the kernel's OOM killer.
  */
+import { formatBytes } from '../format.js';
+
 export interface AuditFinding {
   check: string;
   status: 'ok' | 'warn' | 'fail';
@@ -75,15 +77,4 @@ export function auditServer(settings: ServerSettings): AuditFinding[] {
         },
   );
   return findings;
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
