@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { InvalidInputError } from '../errors.js';
 import { fieldsFromPairs } from './commands/publish.js';
-import { duration, rangeBound, rateLimit, readFrom, retentionPolicy, streamKey, wholeNumber } from './options.js';
+import { duration, rangeBound, rateLimit, readFrom, retentionPolicy, since, streamKey, wholeNumber } from './options.js';
 
 const usage = (message: RegExp) => (error: unknown) => error instanceof InvalidInputError && message.test(error.message);
 
@@ -20,6 +20,16 @@ describe('option parsers', () => {
     assert.equal(duration('--max-age')('7d'), '7d');
     assert.throws(() => duration('--max-age')('a week'), usage(/^Expected `--max-age` to be a duration/));
     assert.throws(() => duration('--timeout', 1)('0'), usage(/`--timeout` to be at least 1 ms, got `0`/));
+  });
+
+  test('since: how long ago, as epoch ms read from the clock when parsed; a unit is required', () => {
+    const before = Date.now();
+    const at = since('--since')('1h30m');
+    const after = Date.now();
+    assert.ok(at >= before - 5_400_000 && at <= after - 5_400_000, `${at} is 90 minutes before the parse`);
+    for (const bad of ['15', '1.5', 'an hour', '-1h', '']) {
+      assert.throws(() => since('--since')(bad), usage(/^Expected `--since` to be a duration/), bad);
+    }
   });
 
   test('rateLimit: <max>/<duration>', () => {

@@ -37,6 +37,18 @@ export function duration(option: string, min = 0): (value: string) => string {
   };
 }
 
+/**
+ * A time given as how long ago (`15m`, `1h30m`, `7d`), as epoch ms: the clock is read when the
+ * flag is parsed, so every use in one command means the same moment.
+ */
+export function since(option: string): (value: string) => number {
+  return (value) => {
+    // A bare number would be read as milliseconds: almost surely not what `--since 15` meant.
+    if (/^\s*\d+(\.\d+)?\s*$/.test(value)) throw new InvalidTimeError(value, `\`${option}\` to be a duration with a unit, like 30s, 15m, 1h30m or 7d`);
+    return Date.now() - parseDuration(value, option);
+  };
+}
+
 /** `<max>/<per>`: at most `max` (a whole number ≥ 1) per `per` (a duration > 0), e.g. `100/1s`. */
 export function rateLimit(option: string): (value: string) => { max: number; per: string } {
   return (value) => {

@@ -114,3 +114,32 @@ test('--codec json prints `data` instead of `fields`', async () => {
   const [event] = parseLines(result.stdout);
   assert.deepEqual(event, { stream, id, time: Number(id.split('-')[0]), data: { order_id: '1', customer: { id: '67890' } } });
 });
+
+test('--since replays from that long ago: range and tail; a bare number, or --since with --from, is a usage error', async () => {
+  const stream = `${uniquePrefix('since')}events:orders`;
+  const now = Date.now();
+  // Two hours, thirty minutes and one minute old.
+  const ids = [`${now - 7_200_000}-0`, `${now - 1_800_000}-0`, `${now - 60_000}-0`];
+  for (const [i, id] of ids.entries()) await redis.server.cli('XADD', stream, id, 'order_id', String(i));
+
+  const range = await runCli(['--redis', redis.server.url, 'range', stream, '--since', '1h']);
+  assert.equal(range.code, 0, explain(range));
+  assert.deepEqual(parseLines(range.stdout).map((e) => e.id), ids.slice(1));
+
+  const recent = await runCli(['--redis', redis.server.url, 'range', stream, '--since', '10m', '--reverse']);
+  assert.deepEqual(parseLines(recent.stdout).map((e) => e.id), ids.slice(2));
+
+  const tail = await runCli(['--redis', redis.server.url, 'tail', stream, '--since', '3h', '--count', '3']);
+  assert.equal(tail.code, 0, explain(tail));
+  assert.deepEqual(parseLines(tail.stdout).map((e) => e.id), ids);
+
+  const bare = await runCli(['--redis', redis.server.url, 'range', stream, '--since', '15']);
+  assert.equal(bare.code, 2, explain(bare));
+  assert.match(bare.stderr, /Expected `--since` to be a duration with a unit, like 30s, 15m, 1h30m or 7d, got `15`/);
+  assert.equal(bare.stdout, '');
+
+  const both = await runCli(['--redis', redis.server.url, 'tail', stream, '--since', '1h', '--from', '0', '--count', '1']);
+  assert.equal(both.code, 2, explain(both));
+  assert.match(both.stderr, /--since.*cannot be used with.*--from/);
+  assert.equal(both.stdout, '');
+});
