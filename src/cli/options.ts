@@ -4,7 +4,7 @@ import { parseDurabilityFlag, type Durability } from '../flow/durability.js';
 import type { RetentionPolicy } from '../stream/xadd-args.js';
 import { isStreamId } from '../stream/stream-id.js';
 import { assertStreamName } from '../stream/stream-name.js';
-import { parseDuration, parseTime } from '../stream/time.js';
+import { parseAgo, parseDuration, parseTime } from '../stream/time.js';
 
 /**
  * Parsers for command-line values, used as commander argument parsers so that a bad value fails
@@ -37,16 +37,9 @@ export function duration(option: string, min = 0): (value: string) => string {
   };
 }
 
-/**
- * A time given as how long ago (`15m`, `1h30m`, `7d`), as epoch ms: the clock is read when the
- * flag is parsed, so every use in one command means the same moment.
- */
+/** `--since 15m`: the epoch ms that long ago, read from the clock when the flag is parsed. */
 export function since(option: string): (value: string) => number {
-  return (value) => {
-    // A bare number would be read as milliseconds: almost surely not what `--since 15` meant.
-    if (/^\s*\d+(\.\d+)?\s*$/.test(value)) throw new InvalidTimeError(value, `\`${option}\` to be a duration with a unit, like 30s, 15m, 1h30m or 7d`);
-    return Date.now() - parseDuration(value, option);
-  };
+  return (value) => parseAgo(value, option);
 }
 
 /** `<max>/<per>`: at most `max` (a whole number ≥ 1) per `per` (a duration > 0), e.g. `100/1s`. */

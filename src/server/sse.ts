@@ -51,8 +51,11 @@ export interface SseStream {
    * (the tail) waits for `drained()`.
    */
   readonly congested: boolean;
-  /** Sends one event; `data` must be one line (JSON is). */
-  send(event: string, data: string): void;
+  /**
+   * Sends one event; `data` must be one line (JSON is). With `id`, a client's EventSource sends it
+   * back as `Last-Event-ID` when it reconnects, so the route can resume after it.
+   */
+  send(event: string, data: string, id?: string): void;
   /** Resolves once the client has taken what was sent, or the stream is over. */
   drained(): Promise<void>;
   /** Ends the stream (the response is finished). Safe to call twice. */
@@ -146,9 +149,9 @@ class OpenStream implements SseStream {
     return this.res.writableNeedDrain;
   }
 
-  send(event: string, data: string): void {
+  send(event: string, data: string, id?: string): void {
     if (this.#controller.signal.aborted) return;
-    this.res.write(`event: ${event}\ndata: ${data}\n\n`);
+    this.res.write(`${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${data}\n\n`);
   }
 
   comment(text: string): void {

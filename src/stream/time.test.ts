@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { InvalidTimeError } from '../errors.js';
-import { parseDuration, parseTime } from './time.js';
+import { parseAgo, parseDuration, parseTime } from './time.js';
 
 describe('parseDuration', () => {
   test('reads numbers as milliseconds', () => {
@@ -61,5 +61,24 @@ describe('parseTime', () => {
       );
     }
     assert.throws(() => parseTime('yesterday', 'from'), /got `yesterday`/);
+  });
+});
+
+describe('parseAgo', () => {
+  test('is the epoch ms that long before now', () => {
+    const before = Date.now();
+    const at = parseAgo('1h30m');
+    const after = Date.now();
+    assert.ok(at >= before - 5_400_000 && at <= after - 5_400_000, `${at} is 90 minutes before the call`);
+  });
+
+  test('needs a duration with a unit: a bare number is refused, naming the option', () => {
+    for (const bad of ['15', ' 2.5 ', 'an hour', '-1h', '', 15, null]) {
+      assert.throws(
+        () => parseAgo(bad, 'since'),
+        (error: unknown) => error instanceof InvalidTimeError && /^Expected `since` to be a duration with a unit, like 30s, 15m, 1h30m or 7d, got /.test(error.message),
+        String(bad),
+      );
+    }
   });
 });

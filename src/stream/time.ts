@@ -52,3 +52,20 @@ export function parseTime(value: unknown, option = 'time'): number {
   }
   throw new InvalidTimeError(value, expected);
 }
+
+/**
+ * A time given as how long ago (`15m`, `1h30m`, `7d`), as epoch ms read from the clock now. The
+ * duration needs a unit: a bare number, which `parseDuration` would read as milliseconds, is
+ * almost surely not what `since=15` meant, so it is refused.
+ */
+export function parseAgo(value: unknown, option = 'since'): number {
+  const expected = `\`${option}\` to be a duration with a unit, like 30s, 15m, 1h30m or 7d`;
+  if (typeof value !== 'string' || /^\s*\d+(\.\d+)?\s*$/.test(value)) throw new InvalidTimeError(value, expected);
+  let ms: number;
+  try {
+    ms = parseDuration(value, option);
+  } catch {
+    throw new InvalidTimeError(value, expected);
+  }
+  return Date.now() - ms;
+}

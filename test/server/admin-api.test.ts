@@ -217,6 +217,71 @@ describe('live tail', () => {
     });
   });
 
+  test('each event carries its stream ID as the SSE id: a client reconnecting with Last-Event-ID misses nothing and gets nothing twice', async () => {
+    await withServer({}, async ({ url, sluice }) => {
+      const name = `${uniquePrefix('tail')}orders`;
+      const stream = sluice.stream(name);
+      const first = await openSse(api(url, name, 'tail'));
+      const [ready] = await first.waitForEvents('ready', 1);
+      assert.equal(ready!.id, JSON.parse(ready!.data).from);
+      const before = [await stream.publish({ order_id: '1' }), await stream.publish({ order_id: '2' })];
+      const received = await first.waitForEvents('entry', 2);
+      assert.deepEqual(received.map((e) => e.id), before);
+      assert.deepEqual(received.map((e) => JSON.parse(e.data).id), before);
+      first.close();
+
+      // Published while the client was away: the reconnect, with the same URL, resumes after the last ID it got.
+      const missed = [await stream.publish({ order_id: '3' }), await stream.publish({ order_id: '4' })];
+      const again = await openSse(api(url, name, 'tail'), { 'Last-Event-ID': before[1]! });
+      const [resumed] = await again.waitForEvents('ready', 1);
+      assert.equal(JSON.parse(resumed!.data).from, before[1]);
+      const after = await stream.publish({ order_id: '5' });
+      const entries = await again.waitForEvents('entry', 3);
+      assert.deepEqual(entries.map((e) => e.id), [...missed, after]);
+      again.close();
+
+      const bad = await get(api(url, name, 'tail'), { headers: { 'Last-Event-ID': 'yesterday' } });
+      assert.deepEqual([bad.status, bad.body.error.code], [400, 'ERR_INVALID_STREAM_ID']);
+      assert.match(bad.body.error.message, /Last-Event-ID header to be a stream ID like 1692632086370-0 .*got `yesterday`/);
+    });
+  });
+
+  test('?from= and ?since= replay history, then follow; both at once, or a bad value, is a 400', async () => {
+    await withServer({}, async ({ url, sluice }) => {
+      const name = `${uniquePrefix('tail')}orders`;
+      const now = Date.now();
+      // Two hours and one minute old, by explicit IDs; then one published now.
+      const old = `${now - 7_200_000}-0`;
+      const recent = `${now - 60_000}-0`;
+      await redis.server.cli('XADD', name, old, 'order_id', 'old');
+      await redis.server.cli('XADD', name, recent, 'order_id', 'recent');
+
+      const all = await openSse(`${api(url, name, 'tail')}?from=0`);
+      assert.equal(JSON.parse((await all.waitForEvents('ready', 1))[0]!.data).from, '0-0');
+      assert.deepEqual((await all.waitForEvents('entry', 2)).map((e) => e.id), [old, recent]);
+
+      const lastHour = await openSse(`${api(url, name, 'tail')}?since=1h`);
+      await lastHour.waitForEvents('ready', 1);
+      const live = await sluice.stream(name).publish({ order_id: 'live' });
+      assert.deepEqual((await lastHour.waitForEvents('entry', 2)).map((e) => e.id), [recent, live]);
+      assert.deepEqual((await all.waitForEvents('entry', 3)).map((e) => e.id), [old, recent, live]);
+
+      const afterId = await openSse(`${api(url, name, 'tail')}?from=${encodeURIComponent(recent)}`);
+      assert.deepEqual((await afterId.waitForEvents('entry', 1)).map((e) => e.id), [live]);
+      for (const tail of [all, lastHour, afterId]) tail.close();
+
+      for (const [query, code, message] of [
+        ['from=0&since=1h', 'ERR_INVALID_OPTION', /Expected `from` or `since`, not both/],
+        ['since=15', 'ERR_INVALID_TIME', /Expected `since` to be a duration with a unit/],
+        ['from=yesterday', 'ERR_INVALID_STREAM_ID', /got `yesterday`/],
+      ] as const) {
+        const bad = await get(`${api(url, name, 'tail')}?${query}`);
+        assert.deepEqual([bad.status, bad.body.error.code], [400, code], query);
+        assert.match(bad.body.error.message, message);
+      }
+    });
+  });
+
   test('a client gone while the tail was starting leaves nothing behind', async () => {
     await withServer({}, async ({ url, server }) => {
       const name = `${uniquePrefix('tail')}orders`;

@@ -194,6 +194,42 @@ describe('the dashboard in Chromium', () => {
   });
 });
 
+test('the live tail goes on after the server restarts: the events published meanwhile shown once, none missed', async () => {
+  let server = await startTestServer(redis.server, { token: TOKEN });
+  const port = new URL(server.url).port;
+  const name = `${uniquePrefix('resume')}orders`;
+  const stream = server.sluice.stream(name);
+  await stream.publish({ order_id: 'before' });
+  const { page, problems } = await openPage();
+  try {
+    await signIn(page, server.url, name);
+    await page.click(`#streams tr[data-stream="${name}"]`);
+    await page.click('.tabs [data-tab="tail"]');
+    await page.click('#tail-toggle');
+    await page.locator('#tail-status', { hasText: 'listening' }).waitFor();
+    const ids = [await stream.publish({ order_id: 'a1' }), await stream.publish({ order_id: 'a2' })];
+    await page.locator('#tail-status', { hasText: /^2 events$/ }).waitFor();
+
+    // The server goes away (its event streams end) and comes back on the same port; what is
+    // published meanwhile reaches the page after it reconnects, after the last event it showed.
+    await server.close();
+    await page.locator('#tail-status', { hasText: 'reconnecting' }).waitFor();
+    ids.push(await redis.server.cli('XADD', name, '*', 'order_id', 'b1'), await redis.server.cli('XADD', name, '*', 'order_id', 'b2'));
+    server = await startTestServer(redis.server, { token: TOKEN, port: Number(port) });
+    await page.locator('#tail-status', { hasText: /^4 events$/ }).waitFor();
+    ids.push(await server.sluice.stream(name).publish({ order_id: 'c1' }));
+    await page.locator('#tail-status', { hasText: /^5 events$/ }).waitFor();
+
+    const shown = await page.locator('#tail-events li').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-id')));
+    assert.deepEqual(shown, [...ids].reverse(), 'every event once, newest first');
+    // While the server was away the browser logged its refused requests; nothing else went wrong.
+    assert.deepEqual(problems.filter((p) => !/net::ERR_/.test(p)), []);
+  } finally {
+    await page.close();
+    await server.close();
+  }
+});
+
 test('1,000 streams with a group each: paged, searchable, refreshed live', async () => {
   // A server of its own: exactly these 1,000 streams, none left by the other tests.
   const own = await startRedisServer();

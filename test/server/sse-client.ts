@@ -5,6 +5,8 @@ import { waitFor } from '../helpers/wait.js';
 export interface ReceivedEvent {
   event: string;
   data: string;
+  /** The event's `id:` line, when it had one. */
+  id?: string;
 }
 
 /** A server-sent event stream being read by a test. */
@@ -48,13 +50,15 @@ export async function openSse(url: string, headers: Record<string, string> = {})
           const block = buffer.slice(0, end);
           buffer = buffer.slice(end + 2);
           let event = 'message';
+          let id: string | undefined;
           const data: string[] = [];
           for (const line of block.split('\n')) {
             if (line.startsWith(':')) comments.push(line.slice(1).trim());
             else if (line.startsWith('event: ')) event = line.slice('event: '.length);
             else if (line.startsWith('data: ')) data.push(line.slice('data: '.length));
+            else if (line.startsWith('id: ')) id = line.slice('id: '.length);
           }
-          if (data.length > 0) events.push({ event, data: data.join('\n') });
+          if (data.length > 0) events.push(id === undefined ? { event, data: data.join('\n') } : { event, data: data.join('\n'), id });
         }
       }
     } catch (error) {

@@ -130,11 +130,14 @@ async function api(path, { method = 'GET', body } = {}) {
 }
 
 /**
- * Reads a server-sent event stream with fetch, calling `onEvent(name, data)` per event, until the
- * stream ends or `signal` aborts. Throws HttpFailure when the server refuses the request.
+ * Reads a server-sent event stream with fetch, calling `onEvent(name, data, id)` per event (`id`:
+ * the event's `id:` line, if any), until the stream ends or `signal` aborts. With `lastEventId`,
+ * sends it as `Last-Event-ID`, as an EventSource does when it reconnects. Throws HttpFailure when
+ * the server refuses the request.
  */
-async function readEvents(path, onEvent, signal) {
-  const response = await fetch(path, { cache: 'no-store', headers: headers({ Accept: 'text/event-stream' }), signal });
+async function readEvents(path, onEvent, signal, lastEventId) {
+  const extra = lastEventId === undefined ? {} : { 'Last-Event-ID': lastEventId };
+  const response = await fetch(path, { cache: 'no-store', headers: headers({ Accept: 'text/event-stream', ...extra }), signal });
   if (!response.ok) throw new HttpFailure(response.status, await jsonOf(response));
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';
@@ -148,6 +151,7 @@ async function readEvents(path, onEvent, signal) {
         const block = buffer.slice(0, end);
         buffer = buffer.slice(end + 2);
         let event = 'message';
+        let id;
         const data = [];
         for (const line of block.split('\n')) {
           if (line === '' || line.startsWith(':')) continue;
@@ -156,8 +160,9 @@ async function readEvents(path, onEvent, signal) {
           const text = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
           if (field === 'event') event = text;
           else if (field === 'data') data.push(text);
+          else if (field === 'id') id = text;
         }
-        if (data.length > 0) onEvent(event, data.join('\n'));
+        if (data.length > 0) onEvent(event, data.join('\n'), id);
       }
     }
   } finally {
@@ -748,33 +753,60 @@ async function startTail() {
   tail = current;
   $('tail-toggle').textContent = 'Stop';
   $('tail-events').replaceChildren();
-  $('tail-status').textContent = 'connecting…';
+  // Written only while this tail is the one on screen (or none is, on this stream): a tail
+  // started since, or another stream's panel, owns the line.
+  const status = (text) => {
+    if ((tail === current || tail === null) && state.selected === name) $('tail-status').textContent = text;
+  };
+  status('connecting…');
+  const path = `${streamPath(name, 'tail')}${query.size > 0 ? `?${query}` : ''}`;
   let shown = 0;
+  const tally = () => `${count(shown)} event${shown === 1 ? '' : 's'}${field ? ` matching ${field}${value !== '' ? ` = ${value}` : ''}` : ''}`;
+  // The id of the last event received (the server's `ready` and `entry` events carry their stream
+  // ID): after a lost connection or a server restart the tail goes on right after it, nothing
+  // missed and nothing shown twice, as an EventSource would.
+  let lastId;
+  let delay = 1000;
   try {
-    await readEvents(
-      `${streamPath(name, 'tail')}${query.size > 0 ? `?${query}` : ''}`,
-      (event, data) => {
-        const payload = JSON.parse(data);
-        if (event === 'ready') {
-          $('tail-status').textContent = `listening${field ? ` for ${field}${value !== '' ? ` = ${value}` : ' (any value)'}` : ''}…`;
-        } else if (event === 'entry') {
-          shown++;
-          $('tail-status').textContent = `${count(shown)} event${shown === 1 ? '' : 's'}${field ? ` matching ${field}${value !== '' ? ` = ${value}` : ''}` : ''}`;
-          addTailEvent(payload);
-        } else if (event === 'error') {
-          $('tail-status').textContent = `stopped: ${payload.error?.message ?? 'error'}`;
+    for (;;) {
+      let why = 'the server ended the tail';
+      try {
+        await readEvents(
+          path,
+          (event, data, id) => {
+            if (id !== undefined) lastId = id;
+            const payload = JSON.parse(data);
+            if (event === 'ready') {
+              delay = 1000;
+              status(shown === 0 ? `listening${field ? ` for ${field}${value !== '' ? ` = ${value}` : ' (any value)'}` : ''}…` : tally());
+            } else if (event === 'entry') {
+              shown++;
+              status(tally());
+              addTailEvent(payload);
+            } else if (event === 'error') {
+              why = payload.error?.message ?? 'error';
+            }
+          },
+          controller.signal,
+          lastId,
+        );
+      } catch (error) {
+        if (controller.signal.aborted) break;
+        if (error instanceof HttpFailure) {
+          // Refused (a bad request, too many tails, no token): trying again would not help.
+          if (error.status === 401) await askToken();
+          status(`could not tail: ${error.message}`);
+          return;
         }
-      },
-      controller.signal,
-    );
-    if (tail === current) $('tail-status').textContent += ' (the server ended the tail)';
-  } catch (error) {
-    if (controller.signal.aborted) {
-      $('tail-status').textContent = `stopped after ${count(shown)} event${shown === 1 ? '' : 's'}`;
-      return;
+        why = `connection lost: ${error.message}`;
+      }
+      if (controller.signal.aborted) break;
+      status(`${tally()}; ${why}, reconnecting…`);
+      await sleep(delay);
+      delay = Math.min(delay * 2, 10_000);
+      if (controller.signal.aborted) break;
     }
-    if (error instanceof HttpFailure && error.status === 401) await askToken();
-    $('tail-status').textContent = `could not tail: ${error.message}`;
+    status(`stopped after ${count(shown)} event${shown === 1 ? '' : 's'}`);
   } finally {
     if (tail === current) stopTail();
   }
