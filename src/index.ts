@@ -36,6 +36,7 @@ export type { RateLimitOptions } from './consumer/rate-limit.js';
 export type { BackoffOptions } from './consumer/backoff.js';
 export type { WorkerEvents, DeadLetterReason } from './consumer/worker-events.js';
 export { DeadLetterQueue, type DeadLetter } from './consumer/dead-letter-queue.js';
+export type { CreateGroupResult, DeleteGroupOptions, DeleteGroupResult, GroupPosition, ResetGroupResult } from './consumer/group-admin.js';
 export { readGroupReports, type GroupReport, type GroupsReport, type GroupReportOptions, type PendingEntryInfo } from './consumer/group-report.js';
 export { alertFindings, checkAlerts, snapshotFindings, takeSnapshot, DEFAULT_MAX_LENGTH, type AlertFinding, type AlertKind, type AlertThresholds, type CheckAlertsOptions, type GroupSnapshot, type StreamSnapshot } from './flow/alerts.js';
 export { createServer, startServer, SluiceServer, HttpError, type ServerOptions, type IngestLimits, type Route, type RouteHandler, type RequestContext } from './server/index.js';

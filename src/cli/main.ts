@@ -5,6 +5,7 @@ import { registerConsume } from './commands/consume.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDlq } from './commands/dlq.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerGroup } from './commands/group.js';
 import { registerGroups } from './commands/groups.js';
 import { registerInfo } from './commands/info.js';
 import { registerLag } from './commands/lag.js';
@@ -71,6 +72,7 @@ Reference: docs/cli.md`,
   registerTrim(program);
   registerConsume(program);
   registerGroups(program);
+  registerGroup(program);
   registerDlq(program);
   registerDoctor(program);
   registerRedis(program);

@@ -41,7 +41,7 @@ describe('alerts', () => {
     assert.equal(findings.length, 1);
     assert.deepEqual({ ...findings[0], message: undefined }, { stream: STREAM, group: 'billing', kind: 'retention-held-back', severity: 'warn', message: undefined });
     assert.match(findings[0]?.message ?? '', /group billing holds retention of events:orders back: 1,234 entries kept .*the oldest \(1700000000000-0\) 5m00s old/);
-    assert.match(findings[0]?.message ?? '', /XGROUP DESTROY events:orders billing/);
+    assert.match(findings[0]?.message ?? '', /sluice group delete events:orders --group billing/);
   });
 
   test('a group whose lag rose between the snapshots: lag-growing, with the rate', () => {

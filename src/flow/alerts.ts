@@ -101,7 +101,7 @@ export function snapshotFindings(snapshot: StreamSnapshot, thresholds?: AlertThr
       severity: 'warn',
       message:
         `group ${held.group} holds retention of ${stream} back: ${formatCount(held.entries)} entries kept that the policy would remove, ` +
-        `the oldest (${held.oldestNeededId}) ${formatDuration(held.ageMs)} old; let the group catch up, or delete it if nothing reads it any more (XGROUP DESTROY ${stream} ${held.group})`,
+        `the oldest (${held.oldestNeededId}) ${formatDuration(held.ageMs)} old; let the group catch up, or delete it if nothing reads it any more (sluice group delete ${stream} --group ${held.group})`,
     });
   }
   return findings;

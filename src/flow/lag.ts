@@ -32,22 +32,26 @@ export async function groupLags(conn: RedisConnection, stream: string, limit = 1
     if (group.lag !== null && group.lag !== undefined) {
       lags.push({ ...base, lag: Number(group.lag), exact: true });
     } else {
-      lags.push({ ...base, ...(await countAfter(conn, stream, lastDeliveredId, limit)) });
+      const { lag, exact } = await countAfter(conn, stream, lastDeliveredId, limit);
+      lags.push({ ...base, lag, exact });
     }
   }
   return lags;
 }
 
-/** Entries with an ID greater than `after`, counted in pages up to `limit`. */
-export async function countAfter(conn: RedisConnection, stream: string, after: string, limit: number): Promise<{ lag: number; exact: boolean }> {
+/**
+ * Entries with an ID greater than `after`, counted in pages up to `limit`; `last` is the newest
+ * entry counted (`after` when none was).
+ */
+export async function countAfter(conn: RedisConnection, stream: string, after: string, limit: number): Promise<{ lag: number; exact: boolean; last: string }> {
   let counted = 0;
-  let start = `(${after}`;
+  let last = after;
   while (counted < limit) {
     const want = Math.min(COUNT_PAGE, limit - counted);
-    const page = await conn.command<RawEntry[]>(['XRANGE', stream, start, '+', 'COUNT', String(want)]);
+    const page = await conn.command<RawEntry[]>(['XRANGE', stream, `(${last}`, '+', 'COUNT', String(want)]);
     counted += page.length;
-    if (page.length < want) return { lag: counted, exact: true };
-    start = `(${(page[page.length - 1] as RawEntry)[0]}`;
+    if (page.length > 0) last = (page[page.length - 1] as RawEntry)[0];
+    if (page.length < want) return { lag: counted, exact: true, last };
   }
-  return { lag: counted, exact: false };
+  return { lag: counted, exact: false, last };
 }

@@ -1,4 +1,13 @@
 import { DeadLetterQueue } from '../consumer/dead-letter-queue.js';
+import {
+  createGroup,
+  deleteGroup,
+  resetGroup,
+  type CreateGroupResult,
+  type DeleteGroupOptions,
+  type DeleteGroupResult,
+  type ResetGroupResult,
+} from '../consumer/group-admin.js';
 import type { ConsumerOptions } from '../consumer/options.js';
 import { Worker, type Handler } from '../consumer/worker.js';
 import { InvalidOptionError } from '../errors.js';
@@ -16,7 +25,7 @@ import type { BackpressureOptions } from '../flow/backpressure.js';
 import type { Durability } from '../flow/durability.js';
 import { ProducerFlow, type IdempotencyOptions } from '../flow/producer-flow.js';
 import { readHeldBack, RetentionEnforcer, trimRespectingGroups, type TrimReport } from '../flow/retention.js';
-import { readEvents, type ReadOptions } from './reader.js';
+import { readEvents, type ReadFrom, type ReadOptions } from './reader.js';
 import { assertSchema, validate, type StandardSchemaV1 } from './schema.js';
 import { readStreamInfo, type StreamInfo } from './stream-info.js';
 import { rangeBound } from './stream-id.js';
@@ -300,6 +309,34 @@ export class Stream<I = FieldsInput, E = FieldsEvent> {
     const retention = this.retention;
     if (!retention || retention.respectGroups === false) return undefined;
     return this.#flow.enforcer ?? new RetentionEnforcer(this.#ctx.conn, this.name, { ...retention, respectGroups: true }, this.#ctx.log);
+  }
+
+  /**
+   * Creates a consumer group starting at `from` (`'$'`, the default: only events appended from
+   * now on; `'0'`: the whole stream; an ID: the events after it; a Date or ISO time: the events
+   * from then on), and the stream if missing. An existing group is left where it is.
+   */
+  createGroup(group: string, options: { from?: ReadFrom } = {}): Promise<CreateGroupResult> {
+    return createGroup(this.#ctx.conn, this.name, group, options.from ?? '$');
+  }
+
+  /**
+   * Moves a consumer group: its next read delivers the events after `to` (`'0'`: replay the whole
+   * stream; a Date or ISO time: replay from then; `'$'`: skip everything there now). Running
+   * workers go on from there; pending entries stay with their consumers. The group's lag stays
+   * exact (Redis's entries-read counter is set with it).
+   */
+  resetGroup(group: string, options: { to: ReadFrom }): Promise<ResetGroupResult> {
+    return resetGroup(this.#ctx.conn, this.name, group, options?.to);
+  }
+
+  /**
+   * Deletes a consumer group, which stops it holding retention back. Refused (SluiceError
+   * `ERR_GROUP_PENDING` / `ERR_GROUP_ACTIVE`) while it has pending entries or a consumer active in
+   * the last minute, unless `force`.
+   */
+  deleteGroup(group: string, options?: DeleteGroupOptions): Promise<DeleteGroupResult> {
+    return deleteGroup(this.#ctx.conn, this.name, group, options);
   }
 
   /** The dead-letter stream of this stream (`{<name>}:dlq`, or another key). */

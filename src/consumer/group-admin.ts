@@ -1,0 +1,166 @@
+import { InvalidOptionError, SluiceError } from '../errors.js';
+import type { RedisConnection } from '../redis/connection.js';
+import { LuaScript } from '../redis/lua-script.js';
+import { countAfter } from '../flow/lag.js';
+import { resolveTail, startAfter, type ReadFrom } from '../stream/reader.js';
+import { pairs } from '../stream/stream-info.js';
+import { ensureGroup, isNoGroup } from './group.js';
+import { rateLimitKey } from './rate-limit.js';
+
+/**
+ * Operating a consumer group by hand: create it at a position, move it (replay from a time after a
+ * bug fix, or skip a backlog), delete it once nothing reads it. What `sluice group` runs.
+ */
+
+const setIdScript = new LuaScript('group-setid-1.lua');
+const destroyScript = new LuaScript('group-destroy-2.lua');
+
+/** Most entries counted after a new position to keep the group's lag exact; past it, Redis reports the lag as unknown until the group reads to the end. */
+const LAG_COUNT_LIMIT = 1_000_000;
+/** Entries appended while counting, counted again in the script; past it the count starts over. */
+const CATCH_UP_LIMIT = 10_000;
+
+/** Where a group is. */
+export interface GroupPosition {
+  stream: string;
+  group: string;
+  /** The next read (`>`) delivers the entries after this ID. */
+  lastDeliveredId: string;
+  /** Entries after it, to be delivered; null when there were too many to count. */
+  lag: number | null;
+  /** Entries delivered and not yet acknowledged: moving a group leaves them with their consumers. */
+  pending: number;
+}
+
+export interface CreateGroupResult extends GroupPosition {
+  /** False when the group existed already: it was left where it was. */
+  created: boolean;
+}
+
+export interface ResetGroupResult extends GroupPosition {
+  /** Where the group was before. */
+  previousId: string;
+}
+
+export interface DeleteGroupOptions {
+  /**
+   * Delete even with pending entries (they are forgotten) or consumers active in the last
+   * `activeMs` (a running worker creates the group again). @default false
+   */
+  force?: boolean;
+  /** A consumer idle for less than this many ms counts as running. @default 60000 */
+  activeMs?: number;
+}
+
+export interface DeleteGroupResult {
+  stream: string;
+  group: string;
+  /** The pending entries the group held when it was deleted (forgotten with it). */
+  pending: number;
+}
+
+/**
+ * Creates the group at `from` (`$`: only events appended from now on; `0`: the whole stream; an
+ * ID: the events after it; a Date or ISO time: the events from then on), and the stream with it
+ * if missing. A group that exists is left where it is (`created: false`).
+ */
+export async function createGroup(conn: RedisConnection, stream: string, group: string, from: ReadFrom = '$'): Promise<CreateGroupResult> {
+  checkGroupName(group);
+  const target = startAfter(from) ?? (await resolveTail(conn, stream));
+  const created = await ensureGroup(conn, stream, group, target);
+  if (!created) return { ...(await groupPosition(conn, stream, group)), created };
+  // Created in the middle of the stream, Redis cannot tell the group's lag: set it now.
+  return { ...(await moveGroup(conn, stream, group, target)), created };
+}
+
+/**
+ * Moves the group so that its next read delivers the events after `to` (`$`: none of the events
+ * there now; `0`: the whole stream again; an ID; a Date or ISO time: the events from then on).
+ * Workers running in the group go on from there at their next read. Pending entries stay with
+ * their consumers; a position before them delivers them again as well.
+ */
+export async function resetGroup(conn: RedisConnection, stream: string, group: string, to: ReadFrom): Promise<ResetGroupResult> {
+  checkGroupName(group);
+  if (to === undefined) throw new InvalidOptionError('to', to, '`$`, `0`, a stream ID, a Date or an ISO time');
+  const explicit = startAfter(to); // checked before any I/O
+  const before = await groupPosition(conn, stream, group);
+  const target = explicit ?? (await resolveTail(conn, stream));
+  return { ...(await moveGroup(conn, stream, group, target)), previousId: before.lastDeliveredId };
+}
+
+/**
+ * Deletes the group (XGROUP DESTROY), and its rate-limit bucket. Refused, with the reason, while
+ * it has pending entries or a consumer active in the last `activeMs`, unless `force`: both checks
+ * and the delete are one atomic step.
+ */
+export async function deleteGroup(conn: RedisConnection, stream: string, group: string, options: DeleteGroupOptions = {}): Promise<DeleteGroupResult> {
+  checkGroupName(group);
+  const activeMs = options.activeMs ?? 60_000;
+  if (!Number.isFinite(activeMs) || activeMs < 0) throw new InvalidOptionError('activeMs', activeMs, 'a number of milliseconds ≥ 0');
+  await groupPosition(conn, stream, group); // a clear error when the stream or the group is missing
+  const reply = await destroyScript.run<[number, number, string?, number?]>(conn, [stream, rateLimitKey(stream, group)], [group, options.force === true ? '1' : '0', String(activeMs)]);
+  const [deleted, pending, consumer, idle] = reply;
+  if (deleted === 1) return { stream, group, pending };
+  if (consumer !== undefined && consumer !== '') {
+    throw new SluiceError(
+      'ERR_GROUP_ACTIVE',
+      `Group \`${group}\` of \`${stream}\` has a running consumer, \`${consumer}\` (active ${Math.round((idle ?? 0) / 1000)} s ago): stop the group's workers first (a running worker would create the group again), or force it`,
+    );
+  }
+  throw new SluiceError(
+    'ERR_GROUP_PENDING',
+    `Group \`${group}\` of \`${stream}\` has ${pending} pending entries, delivered and not acknowledged: deleting it forgets them. Let its workers finish, or force it`,
+  );
+}
+
+/** The group's position now; SluiceError ERR_NO_STREAM / ERR_NO_GROUP when it is not there. */
+export async function groupPosition(conn: RedisConnection, stream: string, group: string): Promise<GroupPosition> {
+  const [type, reply] = await conn.pipeline([['TYPE', stream], ['XINFO', 'GROUPS', stream]]);
+  if (type === 'none') throw new SluiceError('ERR_NO_STREAM', `Stream \`${stream}\` does not exist: check its name with \`sluice info\``);
+  if (reply instanceof Error) throw reply;
+  const found = (reply as unknown[]).map(pairs).find((g) => String(g.name) === group);
+  if (found === undefined) throw noGroup(stream, group);
+  const lastDeliveredId = String(found['last-delivered-id']);
+  const lag = found.lag === null || found.lag === undefined ? await countedLag(conn, stream, lastDeliveredId) : Number(found.lag);
+  return { stream, group, lastDeliveredId, lag, pending: Number(found.pending) };
+}
+
+/** SETID to `target` with the entries-read counter that keeps the lag exact (when countable). */
+async function moveGroup(conn: RedisConnection, stream: string, group: string, target: string): Promise<GroupPosition> {
+  for (;;) {
+    const counted = await countEntriesAfter(conn, stream, target);
+    try {
+      if (counted === null) {
+        // Too many to count: Redis reports the lag as unknown until the group has read to the end.
+        await conn.command(['XGROUP', 'SETID', stream, group, target]);
+      } else {
+        const [read] = await setIdScript.run<[number, number?]>(conn, [stream], [group, target, counted.through, String(counted.entries), String(CATCH_UP_LIMIT)]);
+        if (read === -1) continue; // a burst of appends while counting: count again
+      }
+    } catch (error) {
+      if (isNoGroup(error)) throw noGroup(stream, group);
+      throw error;
+    }
+    return groupPosition(conn, stream, group);
+  }
+}
+
+/** The entries after `after` and the newest of them (`through`), or null past LAG_COUNT_LIMIT. */
+async function countEntriesAfter(conn: RedisConnection, stream: string, after: string): Promise<{ entries: number; through: string } | null> {
+  const { lag, exact, last } = await countAfter(conn, stream, after, LAG_COUNT_LIMIT);
+  return exact ? { entries: lag, through: last } : null;
+}
+
+async function countedLag(conn: RedisConnection, stream: string, after: string): Promise<number | null> {
+  const { lag, exact } = await countAfter(conn, stream, after, LAG_COUNT_LIMIT);
+  return exact ? lag : null;
+}
+
+function checkGroupName(group: unknown): void {
+  if (typeof group !== 'string' || group.length === 0 || /\s/.test(group)) throw new InvalidOptionError('group', group, 'a non-empty name without spaces');
+}
+
+function noGroup(stream: string, group: string): SluiceError {
+  return new SluiceError('ERR_NO_GROUP', `Group \`${group}\` does not exist on \`${stream}\`: check its name with \`sluice groups ${stream}\``);
+}
+
