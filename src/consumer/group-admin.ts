@@ -3,6 +3,7 @@ import type { RedisConnection } from '../redis/connection.js';
 import { LuaScript } from '../redis/lua-script.js';
 import { countAfter } from '../flow/lag.js';
 import { resolveTail, startAfter, type ReadFrom } from '../stream/reader.js';
+import { compareIds } from '../stream/stream-id.js';
 import { pairs } from '../stream/stream-info.js';
 import { ensureGroup, isNoGroup } from './group.js';
 import { rateLimitKey } from './rate-limit.js';
@@ -69,7 +70,7 @@ export async function createGroup(conn: RedisConnection, stream: string, group: 
   const target = startAfter(from) ?? (await resolveTail(conn, stream));
   const created = await ensureGroup(conn, stream, group, target);
   if (!created) return { ...(await groupPosition(conn, stream, group)), created };
-  // Created in the middle of the stream, Redis cannot tell the group's lag: set it now.
+  // Created in the middle of the stream, Redis cannot tell the group's lag: moveGroup sets it.
   return { ...(await moveGroup(conn, stream, group, target)), created };
 }
 
@@ -113,35 +114,59 @@ export async function deleteGroup(conn: RedisConnection, stream: string, group: 
   );
 }
 
-/** The group's position now; SluiceError ERR_NO_STREAM / ERR_NO_GROUP when it is not there. */
+/**
+ * The group's position now; SluiceError ERR_NO_STREAM / ERR_NO_GROUP when it is not there. Where
+ * Redis cannot tell the lag, it is counted (up to a limit).
+ */
 export async function groupPosition(conn: RedisConnection, stream: string, group: string): Promise<GroupPosition> {
-  const [type, reply] = await conn.pipeline([['TYPE', stream], ['XINFO', 'GROUPS', stream]]);
+  const found = await readGroup(conn, stream, group);
+  const lag = found.lag ?? (await countedLag(conn, stream, found.lastDeliveredId));
+  return { stream, group, lastDeliveredId: found.lastDeliveredId, lag, pending: found.pending };
+}
+
+/** XINFO GROUPS of one group, as Redis says it (null where Redis cannot tell). */
+async function readGroup(conn: RedisConnection, stream: string, group: string): Promise<{ lastDeliveredId: string; entriesRead: number | null; lag: number | null; pending: number; streamLastId: string }> {
+  const [type, reply, last] = await conn.pipeline([['TYPE', stream], ['XINFO', 'GROUPS', stream], ['XREVRANGE', stream, '+', '-', 'COUNT', '1']]);
   if (type === 'none') throw new SluiceError('ERR_NO_STREAM', `Stream \`${stream}\` does not exist: check its name with \`sluice info\``);
   if (reply instanceof Error) throw reply;
   const found = (reply as unknown[]).map(pairs).find((g) => String(g.name) === group);
   if (found === undefined) throw noGroup(stream, group);
-  const lastDeliveredId = String(found['last-delivered-id']);
-  const lag = found.lag === null || found.lag === undefined ? await countedLag(conn, stream, lastDeliveredId) : Number(found.lag);
-  return { stream, group, lastDeliveredId, lag, pending: Number(found.pending) };
+  const orNull = (value: unknown) => (value === null || value === undefined ? null : Number(value));
+  const newest = Array.isArray(last) ? (last[0] as [string] | undefined)?.[0] : undefined;
+  return {
+    lastDeliveredId: String(found['last-delivered-id']),
+    entriesRead: orNull(found['entries-read']),
+    lag: orNull(found.lag),
+    pending: Number(found.pending),
+    streamLastId: newest ?? '0-0',
+  };
 }
 
-/** SETID to `target` with the entries-read counter that keeps the lag exact (when countable). */
+/**
+ * SETID to `target`, then makes the group's lag exact where Redis would lose track of it. Redis
+ * keeps counting by itself when its entries-read counter is valid, or when the group starts at the
+ * beginning (`0`) or the end (`$`) of a stream without deletions in the way: nothing to count then,
+ * which matters for the replay of a long stream. From the middle, Sluice counts the entries after
+ * the position and sets the counter (group-setid-1.lua); without it Redis would report the lag as
+ * unknown until the group has read to the end.
+ */
 async function moveGroup(conn: RedisConnection, stream: string, group: string, target: string): Promise<GroupPosition> {
-  for (;;) {
-    const counted = await countEntriesAfter(conn, stream, target);
-    try {
-      if (counted === null) {
-        // Too many to count: Redis reports the lag as unknown until the group has read to the end.
-        await conn.command(['XGROUP', 'SETID', stream, group, target]);
-      } else {
-        const [read] = await setIdScript.run<[number, number?]>(conn, [stream], [group, target, counted.through, String(counted.entries), String(CATCH_UP_LIMIT)]);
-        if (read === -1) continue; // a burst of appends while counting: count again
-      }
-    } catch (error) {
-      if (isNoGroup(error)) throw noGroup(stream, group);
-      throw error;
+  try {
+    await conn.command(['XGROUP', 'SETID', stream, group, target]);
+    const moved = await readGroup(conn, stream, group);
+    const atAnEnd = target === '0-0' || compareIds(target, moved.streamLastId) >= 0;
+    if (moved.entriesRead !== null || (atAnEnd && moved.lag !== null)) return groupPosition(conn, stream, group);
+    for (;;) {
+      const counted = await countEntriesAfter(conn, stream, target);
+      // Too many to count: the lag stays unknown until the group has read to the end.
+      if (counted === null) return { stream, group, lastDeliveredId: moved.lastDeliveredId, lag: null, pending: moved.pending };
+      const [read] = await setIdScript.run<[number, number?]>(conn, [stream], [group, target, counted.through, String(counted.entries), String(CATCH_UP_LIMIT)]);
+      if (read !== -1) return groupPosition(conn, stream, group);
+      // A burst of appends while counting: count again.
     }
-    return groupPosition(conn, stream, group);
+  } catch (error) {
+    if (isNoGroup(error)) throw noGroup(stream, group);
+    throw error;
   }
 }
 

@@ -84,9 +84,14 @@ describe('resetGroup', () => {
     assert.deepEqual([skipped.previousId, skipped.lastDeliveredId, skipped.lag], ['0-0', ids[7], 0]);
     const replay = await stream.resetGroup('g', { to: '0' });
     assert.deepEqual([replay.previousId, replay.lastDeliveredId, replay.lag], [ids[7], '0-0', 8]);
+    // Redis keeps the count by itself from the start of the stream: known while the replay runs.
+    await redis.server.cli('XREADGROUP', 'GROUP', 'g', 'c1', 'COUNT', '3', 'STREAMS', name, '>');
+    assert.deepEqual([(await redisGroup(name, 'g')).lag, (await redisGroup(name, 'g')).entriesRead], [5, 3]);
     const mid = await stream.resetGroup('g', { to: ids[5] as string });
-    assert.deepEqual([mid.lastDeliveredId, mid.lag], [ids[5], 2]);
-    assert.deepEqual((await redisGroup(name, 'g')).lag, 2);
+    assert.deepEqual([mid.lastDeliveredId, mid.lag, mid.pending], [ids[5], 2, 3]);
+    // From the middle, Sluice set the counter: the lag stays known while the group reads on.
+    await redis.server.cli('XREADGROUP', 'GROUP', 'g', 'c1', 'COUNT', '1', 'STREAMS', name, '>');
+    assert.deepEqual([(await redisGroup(name, 'g')).lag, (await redisGroup(name, 'g')).entriesRead], [1, 7]);
   });
 
   test('pending entries stay with their consumer, and show in the result', async () => {
