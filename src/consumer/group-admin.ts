@@ -13,7 +13,7 @@ import { rateLimitKey } from './rate-limit.js';
  * bug fix, or skip a backlog), delete it once nothing reads it. What `sluice group` runs.
  */
 
-const setIdScript = new LuaScript('group-setid-1.lua');
+const positionScript = new LuaScript('group-position-1.lua');
 const destroyScript = new LuaScript('group-destroy-2.lua');
 
 /** Most entries counted after a new position to keep the group's lag exact; past it, Redis reports the lag as unknown until the group reads to the end. */
@@ -67,11 +67,23 @@ export interface DeleteGroupResult {
  */
 export async function createGroup(conn: RedisConnection, stream: string, group: string, from: ReadFrom = '$'): Promise<CreateGroupResult> {
   checkGroupName(group);
-  const target = startAfter(from) ?? (await resolveTail(conn, stream));
-  const created = await ensureGroup(conn, stream, group, target);
-  if (!created) return { ...(await groupPosition(conn, stream, group)), created };
-  // Created in the middle of the stream, Redis cannot tell the group's lag: moveGroup sets it.
-  return { ...(await moveGroup(conn, stream, group, target)), created };
+  const created = await createGroupAt(conn, stream, group, startAfter(from) ?? '$');
+  return { ...(await groupPosition(conn, stream, group)), created };
+}
+
+/**
+ * Creates the group after `startId` (`$`, or an ID) unless it exists, with its lag exact from the
+ * start: in the middle of a stream, Redis is given the entries-read counter in the same atomic
+ * step (a worker of the group in another process may start reading at any moment, so the counter
+ * is never set afterwards). Resolves to true when it created the group. Workers start with it.
+ */
+export async function createGroupAt(conn: RedisConnection, stream: string, group: string, startId: string): Promise<boolean> {
+  // At either end of a stream Redis keeps the count by itself.
+  if (startId === '$' || startId === '0-0' || startId === '0') return ensureGroup(conn, stream, group, startId);
+  const outcome = await withExactLag(conn, stream, group, startId, 'create');
+  // Too many entries to count: a plain create, the lag unknown until the group has read to the end.
+  if (outcome === 'too-many') return ensureGroup(conn, stream, group, startId);
+  return outcome === 'done';
 }
 
 /**
@@ -147,7 +159,7 @@ async function readGroup(conn: RedisConnection, stream: string, group: string): 
  * keeps counting by itself when its entries-read counter is valid, or when the group starts at the
  * beginning (`0`) or the end (`$`) of a stream without deletions in the way: nothing to count then,
  * which matters for the replay of a long stream. From the middle, Sluice counts the entries after
- * the position and sets the counter (group-setid-1.lua); without it Redis would report the lag as
+ * the position and sets the counter (group-position-1.lua); without it Redis would report the lag as
  * unknown until the group has read to the end.
  */
 async function moveGroup(conn: RedisConnection, stream: string, group: string, target: string): Promise<GroupPosition> {
@@ -156,17 +168,30 @@ async function moveGroup(conn: RedisConnection, stream: string, group: string, t
     const moved = await readGroup(conn, stream, group);
     const atAnEnd = target === '0-0' || compareIds(target, moved.streamLastId) >= 0;
     if (moved.entriesRead !== null || (atAnEnd && moved.lag !== null)) return groupPosition(conn, stream, group);
-    for (;;) {
-      const counted = await countEntriesAfter(conn, stream, target);
-      // Too many to count: the lag stays unknown until the group has read to the end.
-      if (counted === null) return { stream, group, lastDeliveredId: moved.lastDeliveredId, lag: null, pending: moved.pending };
-      const [read] = await setIdScript.run<[number, number?]>(conn, [stream], [group, target, counted.through, String(counted.entries), String(CATCH_UP_LIMIT)]);
-      if (read !== -1) return groupPosition(conn, stream, group);
-      // A burst of appends while counting: count again.
+    if ((await withExactLag(conn, stream, group, target, 'setid')) === 'too-many') {
+      // The lag stays unknown until the group has read to the end.
+      return { stream, group, lastDeliveredId: moved.lastDeliveredId, lag: null, pending: moved.pending };
     }
+    return groupPosition(conn, stream, group);
   } catch (error) {
     if (isNoGroup(error)) throw noGroup(stream, group);
     throw error;
+  }
+}
+
+/**
+ * Creates the group at `target`, or moves it there, with the entries-read counter that keeps its
+ * lag exact (group-position-1.lua): `exists` when creating a group that is there already,
+ * `too-many` past LAG_COUNT_LIMIT entries after `target` (nothing done then).
+ */
+async function withExactLag(conn: RedisConnection, stream: string, group: string, target: string, mode: 'create' | 'setid'): Promise<'done' | 'exists' | 'too-many'> {
+  for (;;) {
+    const counted = await countEntriesAfter(conn, stream, target);
+    if (counted === null) return 'too-many';
+    const [read] = await positionScript.run<[number, number?]>(conn, [stream], [group, target, counted.through, String(counted.entries), String(CATCH_UP_LIMIT), mode]);
+    if (read === -2) return 'exists';
+    if (read !== -1) return 'done';
+    // A burst of appends while counting: count again.
   }
 }
 

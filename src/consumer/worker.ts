@@ -13,6 +13,7 @@ import { Acker } from './acker.js';
 import { Attempt, type AttemptOwner } from './attempt.js';
 import { backoffDelay } from './backoff.js';
 import { deadLetterEntry } from './dead-letter.js';
+import { createGroupAt } from './group-admin.js';
 import { ensureGroup, isGroupLost, isNoGroup } from './group.js';
 import { removeIdleConsumers } from './idle-consumers.js';
 import { KeyLanes } from './key-lanes.js';
@@ -276,7 +277,8 @@ export class Worker<E extends EventEnvelope = EventEnvelope> {
   }
 
   async #start(): Promise<void> {
-    await ensureGroup(this.#conn, this.stream, this.options.group, this.options.startFrom);
+    // Created in the middle of the stream (startFrom an ID or a time), with its lag exact.
+    await createGroupAt(this.#conn, this.stream, this.options.group, this.options.startFrom);
     this.#fetchConn = await ReadConnection.open({
       url: this.#conn.url,
       connectTimeoutMs: this.#conn.options.connectTimeoutMs,

@@ -55,6 +55,26 @@ describe('createGroup', () => {
   });
 });
 
+test('a worker started from a time creates its group with an exact lag, known while it reads', async () => {
+  const { stream, name, ids } = await streamOf(10);
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const seen: string[] = [];
+  const worker = track(
+    stream.consume({ group: 'late', startFrom: new Date(1_700_000_004_000), batchSize: 1, concurrency: 1, block: 100 }, async (event: FieldsEvent) => {
+      seen.push(event.id);
+      await gate;
+    }),
+  );
+  await waitFor(() => seen.length === 1, { message: 'the first event handed to the handler' });
+  // One of the six (from 4 s on) delivered and held: Redis still knows the other five.
+  assert.deepEqual(await redisGroup(name, 'late'), { lastDeliveredId: ids[4], entriesRead: 5, lag: 5, pending: 1 });
+  release();
+  await waitFor(() => seen.length === 6, { message: () => `handled ${seen.length} of 6` });
+  await worker.idle();
+  assert.deepEqual(seen, ids.slice(4));
+});
+
 describe('resetGroup', () => {
   test('replays from a time: a running worker handles those events again, and the lag counts down exactly', async () => {
     const { stream, name, ids } = await streamOf(20);
