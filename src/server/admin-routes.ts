@@ -2,6 +2,7 @@ import { OverviewReader } from '../observe/overview.js';
 import type { Logger } from '../observe/logger.js';
 import type { Sluice } from '../sluice.js';
 import { deadLetterRoutes } from './dead-letter-routes.js';
+import { groupRoutes } from './group-routes.js';
 import { OverviewFeed, type OverviewSource } from './overview-feed.js';
 import { overviewRoutes } from './overview-routes.js';
 import type { Route } from './router.js';
@@ -39,6 +40,7 @@ export function adminRoutes(options: AdminRoutesOptions): Route[] {
   return [
     ...overviewRoutes({ feed, sse, maxWatchers: options.maxWatchers ?? 100 }),
     ...deadLetterRoutes({ sluice: options.sluice }),
+    ...groupRoutes({ sluice: options.sluice }),
     tailRoute({ sluice: options.sluice, sse, maxTails: options.maxTails ?? 16 }),
   ];
 }

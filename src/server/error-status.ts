@@ -5,6 +5,7 @@ import {
   InvalidInputError,
   NotConnectedError,
   RedisServerError,
+  SluiceError,
   TimeoutError,
 } from '../errors.js';
 import { HttpError } from './http-error.js';
@@ -24,6 +25,8 @@ export type ErrorLogLevel = 'debug' | 'warn' | 'error';
  * | `NotConnectedError`, `TimeoutError`, `ClosedError` | 503, `Retry-After: 1` |
  * | `RedisServerError` `ERR_REDIS_OOM` | 507, `Retry-After: 5` |
  * | `RedisServerError` WRONGTYPE | 409 |
+ * | `ERR_NO_STREAM`, `ERR_NO_GROUP` (a group operation on what is not there) | 404 |
+ * | `ERR_GROUP_ACTIVE`, `ERR_GROUP_PENDING` (a delete the group's state forbids) | 409 |
  * | anything else | 500 `ERR_INTERNAL` |
  */
 export function toHttpError(error: unknown): HttpError {
@@ -55,6 +58,10 @@ export function toHttpError(error: unknown): HttpError {
     if (error.redisCode === 'WRONGTYPE') {
       return new HttpError(409, error.code, 'The key of this stream name holds a value that is not a stream: use another name', { cause: error });
     }
+  }
+  if (error instanceof SluiceError) {
+    if (error.code === 'ERR_NO_STREAM' || error.code === 'ERR_NO_GROUP') return new HttpError(404, error.code, error.message, { cause: error });
+    if (error.code === 'ERR_GROUP_ACTIVE' || error.code === 'ERR_GROUP_PENDING') return new HttpError(409, error.code, error.message, { cause: error });
   }
   return new HttpError(500, 'ERR_INTERNAL', 'Internal server error', { cause: error });
 }

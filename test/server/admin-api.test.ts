@@ -410,3 +410,50 @@ describe('dead letters', () => {
     });
   });
 });
+
+describe('groups', () => {
+  test('reset by position or by duration, with confirm; delete refused (409) while a consumer runs, then forced; 400s and 404s say why', async () => {
+    await withServer({}, async ({ url, sluice }) => {
+      const name = `${uniquePrefix('groups')}orders`;
+      const now = Date.now();
+      const ids = [`${now - 7_200_000}-0`, `${now - 1_800_000}-0`, `${now - 60_000}-0`];
+      for (const id of ids) await redis.server.cli('XADD', name, id, 'order_id', id);
+      await sluice.stream(name).createGroup('billing');
+      const group = (rest: string) => api(url, name, `groups/billing/${rest}`);
+
+      const toStart = await post(group('reset'), JSON.stringify({ confirm: true, to: '0' }));
+      assert.equal(toStart.status, 200);
+      assert.deepEqual(toStart.body, { stream: name, group: 'billing', lastDeliveredId: '0-0', lag: 3, pending: 0, previousId: ids[2] });
+      const lastHour = await post(group('reset'), JSON.stringify({ confirm: true, since: '1h' }));
+      assert.deepEqual([lastHour.status, lastHour.body.lag, lastHour.body.previousId], [200, 2, '0-0']);
+      assert.equal((await cliRange(redis.server, name)).length, 3, 'the stream is untouched');
+
+      for (const [body, code, message] of [
+        [{ to: '0' }, 'ERR_CONFIRMATION_REQUIRED', /"confirm": true in the body to move the group/],
+        [{ confirm: true }, 'ERR_INVALID_OPTION', /got neither/],
+        [{ confirm: true, to: '0', since: '1h' }, 'ERR_INVALID_OPTION', /got both/],
+        [{ confirm: true, since: '15' }, 'ERR_INVALID_TIME', /`since` to be a duration with a unit/],
+        [{ confirm: true, to: 'yesterday' }, 'ERR_INVALID_STREAM_ID', /got `yesterday`/],
+        [{ confirm: true, to: 5 }, 'ERR_INVALID_OPTION', /`to` to be a string/],
+      ] as const) {
+        const bad = await post(group('reset'), JSON.stringify(body));
+        assert.deepEqual([bad.status, bad.body.error.code], [400, code], JSON.stringify(body));
+        assert.match(bad.body.error.message, message);
+      }
+      const missing = await post(api(url, name, 'groups/nope/reset'), JSON.stringify({ confirm: true, to: '0' }));
+      assert.deepEqual([missing.status, missing.body.error.code], [404, 'ERR_NO_GROUP']);
+      const noStream = await post(api(url, `${name}:missing`, 'groups/billing/delete'), JSON.stringify({ confirm: true }));
+      assert.deepEqual([noStream.status, noStream.body.error.code], [404, 'ERR_NO_STREAM']);
+
+      await redis.server.cli('XREADGROUP', 'GROUP', 'billing', 'worker-1', 'COUNT', '1', 'STREAMS', name, '>');
+      const refused = await post(group('delete'), JSON.stringify({ confirm: true }));
+      assert.deepEqual([refused.status, refused.body.error.code], [409, 'ERR_GROUP_ACTIVE']);
+      assert.match(refused.body.error.message, /running consumer, `worker-1`/);
+      const unconfirmed = await post(group('delete'), JSON.stringify({ force: true }));
+      assert.deepEqual([unconfirmed.status, unconfirmed.body.error.code], [400, 'ERR_CONFIRMATION_REQUIRED']);
+      const forced = await post(group('delete'), JSON.stringify({ confirm: true, force: true }));
+      assert.deepEqual([forced.status, forced.body], [200, { stream: name, group: 'billing', pending: 1 }]);
+      assert.equal(await redis.server.cli('XINFO', 'GROUPS', name), '');
+    });
+  });
+});

@@ -230,6 +230,50 @@ test('the live tail goes on after the server restarts: the events published mean
   }
 });
 
+test('move a group back to replay its events, and delete a group: confirmed in a dialog, refused with the reason while a consumer runs', async () => {
+  const server = await startTestServer(redis.server, { token: TOKEN });
+  const name = `${uniquePrefix('groupui')}orders`;
+  const stream = server.sluice.stream(name);
+  for (let i = 1; i <= 3; i++) await stream.publish({ order_id: String(i) });
+  await stream.createGroup('replayer');
+  await stream.createGroup('stale');
+  const { page, problems } = await openPage();
+  try {
+    await signIn(page, server.url, name);
+    await page.click(`#streams tr[data-stream="${name}"]`);
+    await page.locator('#group-form').waitFor();
+    await page.selectOption('#group-select', 'replayer');
+    await page.fill('#group-to', '0');
+    await page.click('#group-reset');
+    await page.locator('#confirm-message', { hasText: 'Group replayer of' }).waitFor();
+    await page.click('#confirm-ok');
+    await page.locator('#group-message', { hasText: 'Moved replayer from' }).waitFor();
+    assert.match((await page.locator('#group-message').textContent()) ?? '', /to 0-0: 3 events to deliver\.$/);
+    await page.locator('#groups tr[data-group="replayer"] .c-lag', { hasText: '3' }).waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-group-moved.png') });
+
+    await page.selectOption('#group-select', 'stale');
+    await page.click('#group-delete');
+    await page.click('#confirm-ok');
+    await page.locator('#group-message', { hasText: 'Deleted group stale.' }).waitFor();
+    await page.locator('#groups tr[data-group="stale"]').waitFor({ state: 'detached' });
+    assert.deepEqual(await page.locator('#group-select option').allTextContents(), ['replayer']);
+
+    // A consumer that just read: the delete is refused, and the page says why.
+    await redis.server.cli('XREADGROUP', 'GROUP', 'replayer', 'worker-1', 'COUNT', '1', 'STREAMS', name, '>');
+    await page.click('#group-delete');
+    await page.click('#confirm-ok');
+    await page.locator('#group-message.error', { hasText: 'Could not delete replayer' }).waitFor();
+    assert.match((await page.locator('#group-message').textContent()) ?? '', /running consumer, `worker-1`/);
+    assert.equal(await redis.server.cli('XINFO', 'CONSUMERS', name, 'replayer').then((r) => r.split('\n')[1]), 'worker-1');
+    // The refusal is a 409 the browser logs; nothing else went wrong.
+    assert.deepEqual(problems.filter((p) => !/status of 409/.test(p)), []);
+  } finally {
+    await page.close();
+    await server.close();
+  }
+});
+
 test('1,000 streams with a group each: paged, searchable, refreshed live', async () => {
   // A server of its own: exactly these 1,000 streams, none left by the other tests.
   const own = await startRedisServer();

@@ -412,6 +412,7 @@ function select(name) {
     dlq.selected.clear();
     $('dead-letters').tBodies[0].replaceChildren();
     $('dlq-message').hidden = true;
+    $('group-message').hidden = true;
     $('tail-events').replaceChildren();
     $('tail-status').textContent = '';
     charts.destroy();
@@ -493,6 +494,68 @@ function renderGroups(stream) {
   }
   $('groups').tBodies[0].replaceChildren(...rows);
   $('groups-empty').hidden = stream.groups.length > 0;
+  renderGroupChoices(stream.groups.map((g) => g.name));
+}
+
+/** The group picker of the move / delete form; rebuilt only when the set of groups changes. */
+function renderGroupChoices(names) {
+  const picker = $('group-select');
+  $('group-form').hidden = names.length === 0;
+  const shown = [...picker.options].map((o) => o.value);
+  if (shown.length === names.length && shown.every((name, i) => name === names[i])) return;
+  const kept = picker.value;
+  picker.replaceChildren(...names.map((name) => el('option', { value: name }, name)));
+  if (names.includes(kept)) picker.value = kept;
+}
+
+function showGroupMessage(text, error = false) {
+  const message = $('group-message');
+  message.hidden = false;
+  message.textContent = text;
+  message.classList.toggle('error', error);
+}
+
+/** A duration like 90s, 15m or 1h30m: sent as `since`; anything else as the position `to`. */
+const DURATION = /^(\d+(\.\d+)?(ms|s|m|h|d|w))+$/;
+
+async function resetGroup() {
+  const name = state.selected;
+  const group = $('group-select').value;
+  const where = $('group-to').value.trim();
+  if (!group || !where) return;
+  const since = DURATION.test(where);
+  const what = since ? `the events of the last ${where}` : where === '$' ? 'no event there now (the backlog is skipped)' : where === '0' ? 'every event of the stream' : `the events after ${where}`;
+  const ok = await confirmAction(
+    'Move the group?',
+    `Group ${group} of ${name} will deliver ${what}, and go on from there. Its workers handle those events again; other groups are not affected.`,
+    'Move group',
+  );
+  if (!ok) return;
+  try {
+    const result = await api(`${streamPath(name, 'groups')}/${encodeURIComponent(group)}/reset`, { method: 'POST', body: since ? { confirm: true, since: where } : { confirm: true, to: where } });
+    const lag = result.lag === null ? 'an unknown number of' : count(result.lag);
+    showGroupMessage(`Moved ${group} from ${result.previousId} to ${result.lastDeliveredId}: ${lag} event${result.lag === 1 ? '' : 's'} to deliver.`);
+  } catch (error) {
+    showGroupMessage(`Could not move ${group}: ${error.message}`, true);
+  }
+}
+
+async function deleteGroup() {
+  const name = state.selected;
+  const group = $('group-select').value;
+  if (!group) return;
+  const ok = await confirmAction(
+    'Delete the group?',
+    `Delete group ${group} of ${name}? It no longer holds retention back. Refused while it has pending entries or running consumers.`,
+    'Delete group',
+  );
+  if (!ok) return;
+  try {
+    await api(`${streamPath(name, 'groups')}/${encodeURIComponent(group)}/delete`, { method: 'POST', body: { confirm: true } });
+    showGroupMessage(`Deleted group ${group}.`);
+  } catch (error) {
+    showGroupMessage(`Could not delete ${group}: ${error.message}`, true);
+  }
 }
 
 /** The two uPlot charts of the stream selected, rebuilt when its set of groups changes. */
@@ -877,6 +940,11 @@ function wire() {
   $('dlq-redrive-selected').addEventListener('click', () => redrive(false));
   $('dlq-redrive-all').addEventListener('click', () => redrive(true));
   $('dlq-purge').addEventListener('click', () => purge());
+  $('group-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    resetGroup();
+  });
+  $('group-delete').addEventListener('click', () => deleteGroup());
   $('dlq-select-all').addEventListener('change', (event) => {
     dlq.selected = event.target.checked ? new Set(dlq.letters.map((l) => l.id)) : new Set();
     renderDeadLetters();
