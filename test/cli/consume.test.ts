@@ -137,6 +137,22 @@ test('consume --codec json gives the handler `data`; --from $ on a new group ski
   assert.deepEqual(await skipping.calls(), []);
 });
 
+test('consume --since starts a new group that long ago: only the recent events are handled', async () => {
+  const stream = `${uniquePrefix('consume')}events:orders`;
+  const now = Date.now();
+  const ids = [`${now - 7_200_000}-0`, `${now - 600_000}-0`, `${now - 60_000}-0`];
+  for (const id of ids) await redis.server.cli('XADD', stream, id, 'order_id', id);
+  const handler = await handlerModule('record(event, ctx);');
+  const result = await runCli(['--redis', redis.server.url, 'consume', stream, '--group', 'recent', '--since', '1h', '--handler', handler.path, '--until-idle', '--json']);
+  assert.equal(result.code, 0, explain(result));
+  assert.equal((JSON.parse(result.stdout) as Summary).processed, 2);
+  assert.deepEqual((await handler.calls()).map((c) => c.event.id), ids.slice(1));
+
+  const both = await runCli(['--redis', redis.server.url, 'consume', stream, '--group', 'x', '--since', '1h', '--from', '0', '--handler', handler.path, '--until-idle']);
+  assert.equal(both.code, 2, explain(both));
+  assert.match(both.stderr, /--since.*cannot be used with.*--from/);
+});
+
 test('a failing handler: retried, then dead-lettered after --max-deliveries; the summary counts each step', async () => {
   const stream = `${uniquePrefix('consume')}events:orders`;
   const ids = await addOrders(stream, ['pending', 'broken', 'paid', 'broken', 'pending']);

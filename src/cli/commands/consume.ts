@@ -4,7 +4,7 @@ import { parseDuration } from '../../stream/time.js';
 import { parseListenAddress } from '../../observe/metrics-endpoint.js';
 import { globalOptions, withSluice } from '../context.js';
 import { loadHandler } from '../handler-module.js';
-import { codecOption, duration, groupName, rateLimit, readFrom, streamName, wholeNumber } from '../options.js';
+import { codecOption, duration, groupName, rateLimit, readFrom, since, streamName, wholeNumber } from '../options.js';
 import { formatCount, writeJson, writeLine } from '../output.js';
 import { serveMetricsFlag, type MetricsAddress } from '../metrics-flag.js';
 import { ProgressBar } from '../progress.js';
@@ -22,6 +22,8 @@ interface ConsumeFlags {
   handlerTimeout?: string;
   rateLimit?: { max: number; per: string };
   from: string;
+  /** Epoch ms: `--since` resolved when the command started. */
+  since?: number;
   ordering: 'none' | 'key';
   untilIdle?: boolean;
   shutdownTimeout: string;
@@ -75,6 +77,7 @@ export function registerConsume(program: Command): void {
       rateLimit('--rate-limit'),
     )
     .option('--from <position>', 'where a new group starts: `$` (new events only), `0` (the whole stream), a stream ID (the events after it) or an ISO time', readFrom, '$')
+    .addOption(new Option('--since <duration>', 'a new group starts that long ago, e.g. 1h: the same as --from with the time then').argParser(since('--since')).conflicts('from'))
     .addOption(new Option('--ordering <mode>', '`none` (events in parallel) or `key` (events with the same $key one at a time, in order)').choices(['none', 'key']).default('none'))
     .option('--until-idle', 'exit once the group has nothing undelivered and nothing pending (other consumers\' pending entries are reclaimed first)')
     .option('--shutdown-timeout <duration>', 'on Ctrl-C or SIGTERM, time in-flight handlers get to finish; then their events stay pending', duration('--shutdown-timeout'), '10s')
@@ -122,7 +125,7 @@ Examples:
 }
 
 function consumerOptions(flags: ConsumeFlags): ConsumerOptions<EventEnvelope> {
-  const options: ConsumerOptions<EventEnvelope> = { group: flags.group, startFrom: flags.from, ordering: flags.ordering };
+  const options: ConsumerOptions<EventEnvelope> = { group: flags.group, startFrom: flags.since !== undefined ? new Date(flags.since) : flags.from, ordering: flags.ordering };
   if (flags.consumer !== undefined) options.consumer = flags.consumer;
   if (flags.concurrency !== undefined) options.concurrency = flags.concurrency;
   if (flags.batchSize !== undefined) options.batchSize = flags.batchSize;
