@@ -96,9 +96,9 @@ export async function resetGroup(conn: RedisConnection, stream: string, group: s
   checkGroupName(group);
   if (to === undefined) throw new InvalidOptionError('to', to, '`$`, `0`, a stream ID, a Date or an ISO time');
   const explicit = startAfter(to); // checked before any I/O
-  const before = await groupPosition(conn, stream, group);
-  const target = explicit ?? (await resolveTail(conn, stream));
-  return { ...(await moveGroup(conn, stream, group, target)), previousId: before.lastDeliveredId };
+  const before = await readGroup(conn, stream, group);
+  const target = explicit ?? before.streamLastId;
+  return { ...(await moveGroup(conn, stream, group, target, before.streamLastId)), previousId: before.lastDeliveredId };
 }
 
 /**
@@ -137,7 +137,7 @@ export async function groupPosition(conn: RedisConnection, stream: string, group
 }
 
 /** XINFO GROUPS of one group, as Redis says it (null where Redis cannot tell). */
-async function readGroup(conn: RedisConnection, stream: string, group: string): Promise<{ lastDeliveredId: string; entriesRead: number | null; lag: number | null; pending: number; streamLastId: string }> {
+async function readGroup(conn: RedisConnection, stream: string, group: string): Promise<{ lastDeliveredId: string; lag: number | null; pending: number; streamLastId: string }> {
   const [type, reply, last] = await conn.pipeline([['TYPE', stream], ['XINFO', 'GROUPS', stream], ['XREVRANGE', stream, '+', '-', 'COUNT', '1']]);
   if (type === 'none') throw new SluiceError('ERR_NO_STREAM', `Stream \`${stream}\` does not exist: check its name with \`sluice info\``);
   if (reply instanceof Error) throw reply;
@@ -147,7 +147,6 @@ async function readGroup(conn: RedisConnection, stream: string, group: string): 
   const newest = Array.isArray(last) ? (last[0] as [string] | undefined)?.[0] : undefined;
   return {
     lastDeliveredId: String(found['last-delivered-id']),
-    entriesRead: orNull(found['entries-read']),
     lag: orNull(found.lag),
     pending: Number(found.pending),
     streamLastId: newest ?? '0-0',
@@ -155,24 +154,24 @@ async function readGroup(conn: RedisConnection, stream: string, group: string): 
 }
 
 /**
- * SETID to `target`, then makes the group's lag exact where Redis would lose track of it. Redis
- * keeps counting by itself when its entries-read counter is valid, or when the group starts at the
- * beginning (`0`) or the end (`$`) of a stream without deletions in the way: nothing to count then,
- * which matters for the replay of a long stream. From the middle, Sluice counts the entries after
- * the position and sets the counter (group-position-1.lua); without it Redis would report the lag as
- * unknown until the group has read to the end.
+ * SETID to `target`, keeping the group's lag exact. At the start (`0`) or the end (`$`) of a
+ * stream Redis keeps the count by itself: a plain SETID, nothing to count, which matters for the
+ * replay of a long stream. In the middle Redis would report the lag as unknown until the group has
+ * read to the end, so Sluice counts the entries after the position and moves the group with its
+ * entries-read counter in one atomic step (group-position-1.lua). The group is moved once: a
+ * worker reading meanwhile never sees it moved back.
  */
-async function moveGroup(conn: RedisConnection, stream: string, group: string, target: string): Promise<GroupPosition> {
+async function moveGroup(conn: RedisConnection, stream: string, group: string, target: string, streamLastId: string): Promise<GroupPosition> {
   try {
-    await conn.command(['XGROUP', 'SETID', stream, group, target]);
-    const moved = await readGroup(conn, stream, group);
-    const atAnEnd = target === '0-0' || compareIds(target, moved.streamLastId) >= 0;
-    if (moved.entriesRead !== null || (atAnEnd && moved.lag !== null)) return groupPosition(conn, stream, group);
-    if ((await withExactLag(conn, stream, group, target, 'setid')) === 'too-many') {
-      // The lag stays unknown until the group has read to the end.
-      return { stream, group, lastDeliveredId: moved.lastDeliveredId, lag: null, pending: moved.pending };
+    const atAnEnd = target === '0-0' || compareIds(target, streamLastId) >= 0;
+    if (!atAnEnd && (await withExactLag(conn, stream, group, target, 'setid')) === 'too-many') {
+      // Too many to count: the lag stays unknown until the group has read to the end.
+      await conn.command(['XGROUP', 'SETID', stream, group, target]);
+      const moved = await readGroup(conn, stream, group);
+      return { stream, group, lastDeliveredId: moved.lastDeliveredId, lag: moved.lag, pending: moved.pending };
     }
-    return groupPosition(conn, stream, group);
+    if (atAnEnd) await conn.command(['XGROUP', 'SETID', stream, group, target]);
+    return await groupPosition(conn, stream, group);
   } catch (error) {
     if (isNoGroup(error)) throw noGroup(stream, group);
     throw error;

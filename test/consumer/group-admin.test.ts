@@ -4,6 +4,7 @@ import { InvalidOptionError, SluiceError, type FieldsEvent, type Stream } from '
 import { pairs } from '../../src/stream/stream-info.js';
 import { uniquePrefix } from '../helpers/redis-server.js';
 import { useSluice } from '../helpers/sluice-fixture.js';
+import { commandCalls } from '../helpers/streams.js';
 import { waitFor } from '../helpers/wait.js';
 import { closeAfterEach } from './helpers.js';
 
@@ -107,7 +108,10 @@ describe('resetGroup', () => {
     // Redis keeps the count by itself from the start of the stream: known while the replay runs.
     await redis.server.cli('XREADGROUP', 'GROUP', 'g', 'c1', 'COUNT', '3', 'STREAMS', name, '>');
     assert.deepEqual([(await redisGroup(name, 'g')).lag, (await redisGroup(name, 'g')).entriesRead], [5, 3]);
+    // Into the middle: moved once, with its counter (a worker reading meanwhile is never moved back).
+    const setIds = await commandCalls(redis.server, 'xgroup|setid');
     const mid = await stream.resetGroup('g', { to: ids[5] as string });
+    assert.equal(await commandCalls(redis.server, 'xgroup|setid'), setIds + 1);
     assert.deepEqual([mid.lastDeliveredId, mid.lag, mid.pending], [ids[5], 2, 3]);
     // From the middle, Sluice set the counter: the lag stays known while the group reads on.
     await redis.server.cli('XREADGROUP', 'GROUP', 'g', 'c1', 'COUNT', '1', 'STREAMS', name, '>');
