@@ -2,7 +2,7 @@ import { InvalidOptionError, SluiceError } from '../errors.js';
 import type { RedisConnection } from '../redis/connection.js';
 import { LuaScript } from '../redis/lua-script.js';
 import { countAfter } from '../flow/lag.js';
-import { resolveTail, startAfter, type ReadFrom } from '../stream/reader.js';
+import { startAfter, type ReadFrom } from '../stream/reader.js';
 import { compareIds } from '../stream/stream-id.js';
 import { pairs } from '../stream/stream-info.js';
 import { ensureGroup, isNoGroup } from './group.js';

@@ -82,7 +82,7 @@ export function startAfter(from: ReadFrom): string | undefined {
  * `$` as a concrete ID: the stream's last generated ID. Re-sending `$` on every XREAD would
  * miss the events appended between two calls; a concrete ID never does.
  */
-export async function resolveTail(conn: RedisConnection, stream: string): Promise<string> {
+async function resolveTail(conn: RedisConnection, stream: string): Promise<string> {
   const [type, info] = await conn.pipeline([
     ['TYPE', stream],
     ['XINFO', 'STREAM', stream],
