@@ -6,7 +6,7 @@ import { compact, cut, rate, renderTop } from './top-view.js';
 const AT = Date.UTC(2026, 10, 25, 10, 0, 0);
 
 function group(name: string, over: Partial<OverviewGroup> = {}): OverviewGroup {
-  return { name, lag: 0, pending: 0, oldestPendingAgeMs: null, consumers: [], lastDeliveredId: '0-0', entriesRead: 0, outRate: 0, ...over };
+  return { name, lag: 0, behindMs: 0, pending: 0, oldestPendingAgeMs: null, consumers: [], lastDeliveredId: '0-0', entriesRead: 0, outRate: 0, ...over };
 }
 
 function stream(name: string, over: Partial<OverviewStream> = {}): OverviewStream {
@@ -36,7 +36,7 @@ const orders = stream('events:orders', {
   inRate: 120.5,
   deadLetters: 3,
   groups: [
-    group('billing', { lag: 240, pending: 12, oldestPendingAgeMs: 4200, outRate: 118.25 }),
+    group('billing', { lag: 240, behindMs: 95_000, pending: 12, oldestPendingAgeMs: 4200, outRate: 118.25 }),
     group('analytics', { lag: null, pending: 0, outRate: null }),
   ],
 });
@@ -53,11 +53,11 @@ describe('renderTop', () => {
     assert.equal(lines[0], 'sluice top · 2 streams · 2 groups · 2026-11-25 10:00:00Z · every 1s');
     assert.equal(lines[1], 'alerts: none');
     assert.equal(lines[2], '');
-    assert.deepEqual(cells(lines[3] as string), ['STREAM / GROUP', 'LENGTH', 'IN/S', 'OUT/S', 'LAG', 'PENDING', 'OLDEST PEND', 'DLQ']);
+    assert.deepEqual(cells(lines[3] as string), ['STREAM / GROUP', 'LENGTH', 'IN/S', 'OUT/S', 'LAG', 'BEHIND', 'PENDING', 'OLDEST PEND', 'DLQ']);
     assert.equal(rows, 4);
     assert.deepEqual(cells(lines[4] as string), ['events:clicks', '2.50M', '15.4k', '0']);
     assert.deepEqual(cells(lines[5] as string), ['events:orders', '12,345', '121', '240', '3']);
-    assert.deepEqual(cells(lines[6] as string), ['billing', '118', '240', '12', '4.20s']);
+    assert.deepEqual(cells(lines[6] as string), ['billing', '118', '240', '1m35s', '12', '4.20s']);
     assert.ok((lines[6] as string).startsWith('    billing'), 'a group is indented under its stream');
     assert.deepEqual(cells(lines[7] as string), ['analytics', '-', '-', '0', '-']);
     assert.equal(lines.length, 8);
@@ -65,6 +65,7 @@ describe('renderTop', () => {
     const header = lines[3] as string;
     assert.equal((lines[5] as string).indexOf('12,345') + '12,345'.length, header.indexOf('LENGTH') + 'LENGTH'.length);
     assert.equal((lines[6] as string).indexOf('4.20s') + '4.20s'.length, header.indexOf('OLDEST PEND') + 'OLDEST PEND'.length);
+    assert.equal((lines[6] as string).indexOf('1m35s') + '1m35s'.length, header.indexOf('BEHIND') + 'BEHIND'.length);
     for (const line of lines) assert.ok(line.length <= 110, line);
   });
 
@@ -75,7 +76,7 @@ describe('renderTop', () => {
     const header = lines[3] as string;
     assert.match(header, /LAG/);
     assert.match(header, /LENGTH/);
-    assert.doesNotMatch(header, /OLDEST PEND|DLQ|PENDING/);
+    assert.doesNotMatch(header, /OLDEST PEND|DLQ|PENDING|BEHIND/);
     assert.match(lines[4] as string, /^ {2}events:x+… +7 +9$/);
     assert.match(lines[0] as string, /…$/, 'the title is cut too');
   });

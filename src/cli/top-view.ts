@@ -54,6 +54,7 @@ const COLUMNS: readonly Column[] = [
   { title: 'IN/S', width: 7, keep: 8, stream: (s) => rate(s.inRate), group: () => NONE },
   { title: 'OUT/S', width: 7, keep: 6, stream: () => NONE, group: (g) => rate(g.outRate) },
   { title: 'LAG', width: 8, keep: 10, stream: (s) => maxLag(s), group: (g) => (g.lag === null ? UNKNOWN : compact(g.lag)) },
+  { title: 'BEHIND', width: 8, keep: 6.5, stream: () => NONE, group: (g) => (g.behindMs === 0 ? NONE : formatDuration(g.behindMs)) },
   { title: 'PENDING', width: 8, keep: 7, stream: () => NONE, group: (g) => compact(g.pending) },
   { title: 'OLDEST PEND', width: 12, keep: 5, stream: () => NONE, group: (g) => (g.oldestPendingAgeMs === null ? UNKNOWN : formatDuration(g.oldestPendingAgeMs)) },
   { title: 'DLQ', width: 6, keep: 4, stream: (s) => compact(s.deadLetters), group: () => NONE },

@@ -73,6 +73,7 @@ export class OverviewMetrics {
     }).register(registry);
 
     perGroup('group_lag', 'gauge', 'Entries not yet delivered to the group; absent when Redis cannot tell (after XDEL).', (g) => g.lag);
+    perGroup('group_lag_seconds', 'gauge', 'How far behind the group is in time: the age of the oldest entry not yet delivered to it; 0 when it has had them all.', (g) => g.behindMs / 1000);
     perGroup('group_pending', 'gauge', 'Entries delivered to the group and not yet acknowledged (the PEL).', (g) => g.pending);
     perGroup('group_oldest_pending_age_seconds', 'gauge', "Age of the oldest pending entry (now minus its ID's time); absent when nothing is pending.", (g) =>
       seconds(g.oldestPendingAgeMs),

@@ -111,3 +111,10 @@ const TAGGED_DLQ_NAME = /^(\{[^{}]+\}[^{}]*):dlq$/;
 export function deadLetterOwner(name: string): string | undefined {
   return DLQ_NAME.exec(name)?.[1] ?? TAGGED_DLQ_NAME.exec(name)?.[1];
 }
+
+/** The ID of the first entry of an XRANGE reply; null when it is empty (or an error). */
+export function firstEntryId(reply: unknown): string | null {
+  if (!Array.isArray(reply)) return null;
+  const first = reply[0] as unknown;
+  return Array.isArray(first) && typeof first[0] === 'string' ? first[0] : null;
+}

@@ -2,11 +2,12 @@ import { InvalidOptionError } from '../errors.js';
 import { alertFindings, resolveThresholds, snapshotFindings, type AlertFinding, type AlertThresholds, type StreamSnapshot } from '../flow/alerts.js';
 import { retentionStateKey } from '../flow/retention.js';
 import type { Sluice } from '../sluice.js';
-import { idTime } from '../stream/stream-id.js';
+import { compareIds, idTime } from '../stream/stream-id.js';
 import { helperKey } from '../stream/stream-name.js';
 import { parseDuration } from '../stream/time.js';
 import {
   deadLetterOwner,
+  firstEntryId,
   parseConsumerFacts,
   parseCount,
   parseGroupFacts,
@@ -31,6 +32,11 @@ export interface OverviewGroup {
   name: string;
   /** Entries not yet delivered to the group; null when Redis cannot tell (after XDEL of entries it has not read). */
   lag: number | null;
+  /**
+   * How far behind the group is in time: the age of the oldest entry not yet delivered to it (now
+   * minus its ID's time); 0 when it has been delivered everything.
+   */
+  behindMs: number;
   /** Entries delivered and not yet acknowledged. */
   pending: number;
   /** Age of the oldest pending entry (now minus its ID's time); null when nothing is pending. */
@@ -285,27 +291,35 @@ export class OverviewReader {
     return out;
   }
 
-  /** Per group: the XPENDING summary (only if something is pending) and XINFO CONSUMERS (only if it has some). */
+  /**
+   * Per group: the XPENDING summary (only if something is pending), XINFO CONSUMERS (only if it
+   * has some), and the first entry it has not been delivered (only if the stream has newer ones).
+   */
   async #round2(streams: Round1[]): Promise<GroupParts[][]> {
     const commands: string[][] = [];
-    const slots: Array<Array<{ pending: number; consumers: number }>> = [];
+    type Slot = { pending: number; consumers: number; undelivered: number };
+    const slots: Slot[][] = [];
     for (const s of streams) {
+      const lastId = s.facts.lastId;
       slots.push(
         s.groups.map((g) => {
           const pending = g.pending > 0 ? commands.push(['XPENDING', s.name, g.name]) - 1 : -1;
           const consumers = g.consumers > 0 ? commands.push(['XINFO', 'CONSUMERS', s.name, g.name]) - 1 : -1;
-          return { pending, consumers };
+          const behind = lastId !== null && compareIds(g.lastDeliveredId, lastId) < 0;
+          const undelivered = behind ? commands.push(['XRANGE', s.name, `(${g.lastDeliveredId}`, '+', 'COUNT', '1']) - 1 : -1;
+          return { pending, consumers, undelivered };
         }),
       );
     }
     const replies = commands.length > 0 ? await this.#sluice.connection.pipeline(commands) : [];
     return streams.map((s, n) =>
       s.groups.map((g, k) => {
-        const slot = (slots[n] as Array<{ pending: number; consumers: number }>)[k] as { pending: number; consumers: number };
+        const slot = (slots[n] as Slot[])[k] as Slot;
         return {
           facts: g,
           pending: slot.pending >= 0 ? parsePendingSummary(replies[slot.pending]) : { count: 0, oldestId: null },
           consumers: slot.consumers >= 0 ? parseConsumerFacts(replies[slot.consumers]) : [],
+          firstUndeliveredId: slot.undelivered >= 0 ? firstEntryId(replies[slot.undelivered]) : null,
         };
       }),
     );
@@ -330,9 +344,10 @@ export class OverviewReader {
       inRate: rate(facts.entriesAdded, prev?.entriesAdded),
       deadLetters: first.deadLetters,
       heldBack: first.heldBack ? { entries: first.heldBack.entries, group: first.heldBack.group } : null,
-      groups: groups.map(({ facts: g, pending, consumers }) => ({
+      groups: groups.map(({ facts: g, pending, consumers, firstUndeliveredId }) => ({
         name: g.name,
         lag: g.lag,
+        behindMs: firstUndeliveredId ? Math.max(0, at - idTime(firstUndeliveredId)) : 0,
         // XPENDING is newer than XINFO GROUPS when entries were acked in between; it wins.
         pending: g.pending > 0 ? pending.count : 0,
         oldestPendingAgeMs: pending.oldestId ? Math.max(0, at - idTime(pending.oldestId)) : null,
@@ -373,7 +388,10 @@ interface GroupParts {
   facts: GroupFacts;
   pending: { count: number; oldestId: string | null };
   consumers: OverviewGroup['consumers'];
+  /** The oldest entry not yet delivered to the group; null when it has had them all. */
+  firstUndeliveredId: string | null;
 }
+
 
 function chunkBy<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];

@@ -113,6 +113,8 @@ describe('GET /metrics', () => {
         ],
       );
       assert.equal(valueOf(m, 'sluice_group_entries_read_total', g('half')), 4);
+      assert.equal(valueOf(m, 'sluice_group_lag_seconds', g('workers')), 0, 'caught up: not behind');
+      assert.ok((valueOf(m, 'sluice_group_lag_seconds', g('half')) ?? -1) > 0, 'behind by the age of its first undelivered event');
       assert.ok((valueOf(m, 'sluice_group_oldest_pending_age_seconds', g('half')) ?? -1) >= 0);
       assert.equal(valueOf(m, 'sluice_group_oldest_pending_age_seconds', g('workers')), undefined, 'absent when nothing is pending');
 

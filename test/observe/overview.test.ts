@@ -77,6 +77,9 @@ describe('OverviewReader', () => {
     assert.equal(billing.entriesRead, 6);
     assert.equal(billing.lastDeliveredId, ids[5]);
     assert.equal(billing.oldestPendingAgeMs, overview.at - idTime(ids[2] as string));
+    // In time, billing is as far behind as its first undelivered event is old; audit is not behind.
+    assert.equal(billing.behindMs, overview.at - idTime(ids[6] as string));
+    assert.equal(audit?.behindMs, 0);
     assert.equal(billing.consumers.length, 1);
     assert.equal(billing.consumers[0]?.name, 'c1');
     assert.equal(billing.consumers[0]?.pending, 4);

@@ -96,6 +96,9 @@ describe('the dashboard in Chromium', () => {
       await billing.waitFor();
       await page.locator('#groups tr[data-group="audit"]').waitFor();
       await waitFor(async () => (await billing.locator('.c-lag').textContent()) === '5', { timeout: UI_TIMEOUT, message: 'billing lag 5' });
+      // billing has read nothing: it is as far behind as the stream's first event is old; audit is caught up.
+      assert.match((await billing.locator('.c-behind').textContent()) ?? '', /^\d+(ms|\.\d+s|m\d\ds)$/);
+      assert.equal(await page.locator('#groups tr[data-group="audit"] .c-behind').textContent(), '–');
 
       const stream = server.sluice.stream(name);
       for (let i = 6; i <= 12; i++) await stream.publish({ order_id: String(i), status: 'pending' });

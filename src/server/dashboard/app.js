@@ -469,6 +469,8 @@ function renderGroups(stream) {
         { className: `group${severity === 2 ? ' alert-fail' : severity === 1 ? ' alert-warn' : ''}`, dataset: { group: group.name }, title: mine.map((f) => f.message).join('\n') },
         el('td', { className: 'name' }, group.name, mine.length > 0 ? el('span', { className: 'kind' }, mine.map((f) => f.kind).join(', ')) : null),
         el('td', { className: 'num c-lag' }, count(group.lag)),
+        // Caught up (0) shows as a dash, as an unknown does.
+        el('td', { className: 'num c-behind' }, duration(group.behindMs || null)),
         el('td', { className: 'num c-pending' }, count(group.pending)),
         el('td', { className: 'num c-oldest' }, duration(group.oldestPendingAgeMs)),
         el('td', { className: 'num c-out' }, perSecond(group.outRate)),
@@ -482,6 +484,7 @@ function renderGroups(stream) {
           'tr',
           { className: 'consumer', dataset: { consumer: consumer.name } },
           el('td', { className: 'name' }, consumer.name),
+          el('td', { className: 'num' }, ''),
           el('td', { className: 'num' }, ''),
           el('td', { className: 'num' }, count(consumer.pending)),
           el('td', { className: 'num' }, ''),
