@@ -80,6 +80,8 @@ export async function createGroup(conn: RedisConnection, stream: string, group: 
 export async function createGroupAt(conn: RedisConnection, stream: string, group: string, startId: string): Promise<boolean> {
   // At either end of a stream Redis keeps the count by itself.
   if (startId === '$' || startId === '0-0' || startId === '0') return ensureGroup(conn, stream, group, startId);
+  // Workers restart far more often than groups are created: no count when the group is there.
+  if (await groupExists(conn, stream, group)) return false;
   const outcome = await withExactLag(conn, stream, group, startId, 'create');
   // Too many entries to count: a plain create, the lag unknown until the group has read to the end.
   if (outcome === 'too-many') return ensureGroup(conn, stream, group, startId);
@@ -110,7 +112,7 @@ export async function deleteGroup(conn: RedisConnection, stream: string, group: 
   checkGroupName(group);
   const activeMs = options.activeMs ?? 60_000;
   if (!Number.isFinite(activeMs) || activeMs < 0) throw new InvalidOptionError('activeMs', activeMs, 'a number of milliseconds ≥ 0');
-  await groupPosition(conn, stream, group); // a clear error when the stream or the group is missing
+  await readGroup(conn, stream, group); // a clear error when the stream or the group is missing
   const reply = await destroyScript.run<[number, number, string?, number?]>(conn, [stream, rateLimitKey(stream, group)], [group, options.force === true ? '1' : '0', String(activeMs)]);
   const [deleted, pending, consumer, idle] = reply;
   if (deleted === 1) return { stream, group, pending };
@@ -203,6 +205,12 @@ async function countEntriesAfter(conn: RedisConnection, stream: string, after: s
 async function countedLag(conn: RedisConnection, stream: string, after: string): Promise<number | null> {
   const { lag, exact } = await countAfter(conn, stream, after, LAG_COUNT_LIMIT);
   return exact ? lag : null;
+}
+
+async function groupExists(conn: RedisConnection, stream: string, group: string): Promise<boolean> {
+  const [type, reply] = await conn.pipeline([['TYPE', stream], ['XINFO', 'GROUPS', stream]]);
+  if (type === 'none' || reply instanceof Error) return false;
+  return (reply as unknown[]).map(pairs).some((g) => String(g.name) === group);
 }
 
 function checkGroupName(group: unknown): void {

@@ -1,4 +1,4 @@
-import { pairs } from '../stream/stream-info.js';
+import { entryId, pairs } from '../stream/stream-info.js';
 
 /**
  * Pure parsers of the replies the overview pipelines (RESP2 shapes, as Redis 7.0+ sends them).
@@ -41,10 +41,6 @@ function numberOrNull(value: unknown): number | null {
   if (value === null || value === undefined) return null;
   const n = Number(value);
   return Number.isFinite(n) ? n : null;
-}
-
-function entryId(entry: unknown): string | null {
-  return Array.isArray(entry) && typeof entry[0] === 'string' ? entry[0] : null;
 }
 
 /** Undefined when the reply is not an XINFO STREAM map (an error: the key is gone or not a stream). */
@@ -114,7 +110,5 @@ export function deadLetterOwner(name: string): string | undefined {
 
 /** The ID of the first entry of an XRANGE reply; null when it is empty (or an error). */
 export function firstEntryId(reply: unknown): string | null {
-  if (!Array.isArray(reply)) return null;
-  const first = reply[0] as unknown;
-  return Array.isArray(first) && typeof first[0] === 'string' ? first[0] : null;
+  return Array.isArray(reply) ? entryId(reply[0]) : null;
 }

@@ -58,7 +58,8 @@ export function pairs(reply: unknown): Record<string, unknown> {
   return out;
 }
 
-function entryId(entry: unknown): string | null {
+/** The ID of an entry as a reply holds it (`[id, fields]`); null for anything else. */
+export function entryId(entry: unknown): string | null {
   return Array.isArray(entry) && typeof entry[0] === 'string' ? entry[0] : null;
 }
 

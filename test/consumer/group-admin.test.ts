@@ -44,6 +44,11 @@ describe('createGroup', () => {
 
     const again = await stream.createGroup('after', { from: '0' });
     assert.deepEqual([again.created, again.lastDeliveredId, again.lag], [false, ids[3], 6]);
+    // A group that exists costs no count (workers restart with the same startFrom every time).
+    const ranges = await commandCalls(redis.server, 'xrange');
+    const existing = await stream.createGroup('since', { from: new Date(1_700_000_001_000) });
+    assert.deepEqual([existing.created, existing.lag], [false, 3]);
+    assert.equal(await commandCalls(redis.server, 'xrange'), ranges);
   });
 
   test('creates the stream too; bad names and positions are refused before any I/O', async () => {
