@@ -1,6 +1,7 @@
 import type { RedisConnection } from '../redis/connection.js';
 import type { RawEntry } from '../stream/entries.js';
-import { pairs } from '../stream/stream-info.js';
+import { idTime } from '../stream/stream-id.js';
+import { entryId, pairs } from '../stream/stream-info.js';
 
 /** How far a group is behind its stream. */
 export interface GroupLag {
@@ -54,4 +55,21 @@ export async function countAfter(conn: RedisConnection, stream: string, after: s
     if (page.length < want) return { lag: counted, exact: true, last };
   }
   return { lag: counted, exact: false, last };
+}
+
+/**
+ * How far behind each group is in time at `at`: the age of the oldest entry not yet delivered to
+ * it (`at` minus the time in its ID); 0 for a group with nothing undelivered. One pipelined
+ * `XRANGE … COUNT 1` for the groups that have a lag.
+ */
+export async function groupsBehindMs(conn: RedisConnection, stream: string, groups: readonly Pick<GroupLag, 'lag' | 'lastDeliveredId'>[], at: number): Promise<number[]> {
+  const asked = groups.map((g, i) => (g.lag > 0 ? i : -1)).filter((i) => i >= 0);
+  const replies = asked.length === 0 ? [] : await conn.pipeline(asked.map((i) => ['XRANGE', stream, `(${(groups[i] as GroupLag).lastDeliveredId}`, '+', 'COUNT', '1']));
+  const behind = groups.map(() => 0);
+  asked.forEach((i, n) => {
+    const reply = replies[n];
+    const first = Array.isArray(reply) ? entryId(reply[0]) : null;
+    if (first !== null) behind[i] = Math.max(0, at - idTime(first));
+  });
+  return behind;
 }

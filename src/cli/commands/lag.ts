@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { RedisServerError } from '../../errors.js';
-import { groupLags, type GroupLag } from '../../flow/lag.js';
+import { groupLags, groupsBehindMs, type GroupLag } from '../../flow/lag.js';
 import type { RedisConnection } from '../../redis/connection.js';
 import { parseDuration } from '../../stream/time.js';
 import { globalOptions, withSluice } from '../context.js';
 import { duration, streamKey, UsageError } from '../options.js';
-import { formatCount, formatTime, table, writeJson, writeLine } from '../output.js';
+import { formatCount, formatDuration, formatTime, table, writeJson, writeLine } from '../output.js';
 import { untilStopped } from '../signals.js';
 
 interface LagFlags {
@@ -18,8 +18,11 @@ export interface StreamLags {
   stream: string;
   /** False when the key does not exist (only reported for a stream named on the command line). */
   exists: boolean;
-  groups: GroupLag[];
+  groups: GroupBehind[];
 }
+
+/** A group's lag, and how far behind it is in time: the age of its oldest undelivered entry (0 when it has none). */
+export type GroupBehind = GroupLag & { behindMs: number };
 
 /** What `sluice lag --json` prints (once, or once per refresh with --watch). */
 export interface LagReport {
@@ -41,7 +44,8 @@ export function registerLag(program: Command): void {
     .addHelpText(
       'after',
       `
-LAG is the number of entries not yet delivered to the group. Where Redis cannot tell it (after
+LAG is the number of entries not yet delivered to the group, BEHIND the age of the oldest of them
+(how far behind the group is in time). Where Redis cannot tell the lag (after
 entries were deleted), Sluice counts the entries after the group's last-delivered ID, up to
 100,000: a count that stopped there shows as "≥ 100,000" (exact: false in JSON).
 
@@ -129,7 +133,9 @@ export async function readLags(conn: RedisConnection, names: readonly string[], 
       const stream = names[at] as string;
       const type = named ? await conn.command<string>(['TYPE', stream]) : 'stream';
       if (type !== 'none' && type !== 'stream') throw new RedisServerError('WRONGTYPE', `The key \`${stream}\` holds a ${type}, not a stream`);
-      const groups = type === 'none' ? [] : await groupLags(conn, stream);
+      const lags = type === 'none' ? [] : await groupLags(conn, stream);
+      const behind = await groupsBehindMs(conn, stream, lags, time);
+      const groups = lags.map((g, i) => ({ ...g, behindMs: behind[i] as number }));
       if (named || groups.length > 0) streams[at] = { stream, exists: type !== 'none', groups };
     }
   };
@@ -147,9 +153,9 @@ export function renderLags(report: LagReport, named?: string): string {
     return 'no consumer groups on this server';
   }
   return table(
-    ['STREAM', 'GROUP', 'LAG', 'PENDING', 'LAST DELIVERED'],
+    ['STREAM', 'GROUP', 'LAG', 'BEHIND', 'PENDING', 'LAST DELIVERED'],
     report.streams.flatMap((s) =>
-      s.groups.map((g) => [s.stream, g.group, g.exact ? formatCount(g.lag) : `≥ ${formatCount(g.lag)}`, formatCount(g.pending), g.lastDeliveredId]),
+      s.groups.map((g) => [s.stream, g.group, g.exact ? formatCount(g.lag) : `≥ ${formatCount(g.lag)}`, formatDuration(g.behindMs), formatCount(g.pending), g.lastDeliveredId]),
     ),
   );
 }
