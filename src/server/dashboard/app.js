@@ -858,13 +858,17 @@ async function startTail() {
         );
       } catch (error) {
         if (controller.signal.aborted) break;
-        if (error instanceof HttpFailure) {
-          // Refused (a bad request, too many tails, no token): trying again would not help.
-          if (error.status === 401) await askToken();
+        if (error instanceof HttpFailure && error.status === 401) {
+          await askToken();
+          continue;
+        }
+        if (error instanceof HttpFailure && error.status < 500) {
+          // Refused (a bad request, too many tails): trying again would not help.
           status(`could not tail: ${error.message}`);
           return;
         }
-        why = `connection lost: ${error.message}`;
+        // The connection dropped, or the server is unavailable for now (503 while it restarts).
+        why = error instanceof HttpFailure ? `the server answered ${error.status} (${error.message})` : `connection lost: ${error.message}`;
       }
       if (controller.signal.aborted) break;
       status(`${tally()}; ${why}, reconnecting…`);
