@@ -67,8 +67,13 @@ export interface DeleteGroupResult {
  */
 export async function createGroup(conn: RedisConnection, stream: string, group: string, from: ReadFrom = '$'): Promise<CreateGroupResult> {
   checkGroupName(group);
-  const created = await createGroupAt(conn, stream, group, startAfter(from) ?? '$');
-  return { ...(await groupPosition(conn, stream, group)), created };
+  const outcome = await createAt(conn, stream, group, startAfter(from) ?? '$');
+  if (outcome === 'too-many') {
+    // Counting stopped at the limit a moment ago: not again.
+    const found = await readGroup(conn, stream, group);
+    return { stream, group, lastDeliveredId: found.lastDeliveredId, lag: found.lag, pending: found.pending, created: true };
+  }
+  return { ...(await groupPosition(conn, stream, group)), created: outcome === 'created' };
 }
 
 /**
@@ -78,14 +83,20 @@ export async function createGroup(conn: RedisConnection, stream: string, group: 
  * is never set afterwards). Resolves to true when it created the group. Workers start with it.
  */
 export async function createGroupAt(conn: RedisConnection, stream: string, group: string, startId: string): Promise<boolean> {
+  return (await createAt(conn, stream, group, startId)) !== 'exists';
+}
+
+/** `createGroupAt`, saying also when the group was created without its count (`too-many`). */
+async function createAt(conn: RedisConnection, stream: string, group: string, startId: string): Promise<'created' | 'exists' | 'too-many'> {
   // At either end of a stream Redis keeps the count by itself.
-  if (startId === '$' || startId === '0-0' || startId === '0') return ensureGroup(conn, stream, group, startId);
+  if (startId === '$' || startId === '0-0' || startId === '0') return (await ensureGroup(conn, stream, group, startId)) ? 'created' : 'exists';
   // Workers restart far more often than groups are created: no count when the group is there.
-  if (await groupExists(conn, stream, group)) return false;
+  if (await groupExists(conn, stream, group)) return 'exists';
   const outcome = await withExactLag(conn, stream, group, startId, 'create');
+  if (outcome === 'done') return 'created';
+  if (outcome === 'exists') return 'exists';
   // Too many entries to count: a plain create, the lag unknown until the group has read to the end.
-  if (outcome === 'too-many') return ensureGroup(conn, stream, group, startId);
-  return outcome === 'done';
+  return (await ensureGroup(conn, stream, group, startId)) ? 'too-many' : 'exists';
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { RedisConnection } from '../redis/connection.js';
 import type { RawEntry } from '../stream/entries.js';
 import { idTime } from '../stream/stream-id.js';
-import { entryId, pairs } from '../stream/stream-info.js';
+import { firstEntryId, pairs } from '../stream/stream-info.js';
 
 /** How far a group is behind its stream. */
 export interface GroupLag {
@@ -67,8 +67,7 @@ export async function groupsBehindMs(conn: RedisConnection, stream: string, grou
   const replies = asked.length === 0 ? [] : await conn.pipeline(asked.map((i) => ['XRANGE', stream, `(${(groups[i] as GroupLag).lastDeliveredId}`, '+', 'COUNT', '1']));
   const behind = groups.map(() => 0);
   asked.forEach((i, n) => {
-    const reply = replies[n];
-    const first = Array.isArray(reply) ? entryId(reply[0]) : null;
+    const first = firstEntryId(replies[n]);
     if (first !== null) behind[i] = Math.max(0, at - idTime(first));
   });
   return behind;

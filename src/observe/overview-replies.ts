@@ -107,8 +107,3 @@ const TAGGED_DLQ_NAME = /^(\{[^{}]+\}[^{}]*):dlq$/;
 export function deadLetterOwner(name: string): string | undefined {
   return DLQ_NAME.exec(name)?.[1] ?? TAGGED_DLQ_NAME.exec(name)?.[1];
 }
-
-/** The ID of the first entry of an XRANGE reply; null when it is empty (or an error). */
-export function firstEntryId(reply: unknown): string | null {
-  return Array.isArray(reply) ? entryId(reply[0]) : null;
-}

@@ -3,11 +3,11 @@ import { alertFindings, resolveThresholds, snapshotFindings, type AlertFinding, 
 import { retentionStateKey } from '../flow/retention.js';
 import type { Sluice } from '../sluice.js';
 import { compareIds, idTime } from '../stream/stream-id.js';
+import { firstEntryId } from '../stream/stream-info.js';
 import { helperKey } from '../stream/stream-name.js';
 import { parseDuration } from '../stream/time.js';
 import {
   deadLetterOwner,
-  firstEntryId,
   parseConsumerFacts,
   parseCount,
   parseGroupFacts,

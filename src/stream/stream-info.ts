@@ -63,6 +63,11 @@ export function entryId(entry: unknown): string | null {
   return Array.isArray(entry) && typeof entry[0] === 'string' ? entry[0] : null;
 }
 
+/** The ID of the first entry of an XRANGE reply; null when it is empty (or an error). */
+export function firstEntryId(reply: unknown): string | null {
+  return Array.isArray(reply) ? entryId(reply[0]) : null;
+}
+
 function numberOrNull(value: unknown): number | null {
   return value === null || value === undefined ? null : Number(value);
 }
